@@ -1,0 +1,69 @@
+"""Music Model Studio: builds the Gradio app and launches it.
+
+    python app.py [--host HOST] [--port 7860] [--share] [--root-path /path] [--admin-password PW]
+
+On a Hugging Face Space the environment decides: ``SPACE_ID`` marks a public deployment (listen on
+0.0.0.0, uploads capped), ``GRADIO_SERVER_NAME``/``GRADIO_SERVER_PORT``/``GRADIO_ROOT_PATH`` and
+``STUDIO_ADMIN_PASSWORD`` (a Space secret) fill the options not given on the command line.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from studio.settings import StudioSettings
+
+HERE = Path(__file__).resolve().parent
+
+
+def parse_args(argv: list[str] | None = None) -> StudioSettings:
+    """Command-line options, with the environment (a Space's included) as defaults."""
+    env = os.environ
+    on_space = bool(env.get("SPACE_ID")) or env.get("SYSTEM") == "spaces"
+    parser = argparse.ArgumentParser(prog="app.py", description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default=env.get("GRADIO_SERVER_NAME", "0.0.0.0" if on_space else "127.0.0.1"),
+                        help="interface to listen on (0.0.0.0 for every interface)")
+    parser.add_argument("--port", type=int, default=int(env.get("GRADIO_SERVER_PORT", env.get("PORT", 7860))))
+    parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
+    parser.add_argument("--root-path", default=env.get("GRADIO_ROOT_PATH", ""),
+                        help="URL prefix when served behind a proxy, e.g. /studio")
+    parser.add_argument("--admin-password", default=env.get("STUDIO_ADMIN_PASSWORD"),
+                        help="password that guards training launches, deletions and listening-test admin")
+    parser.add_argument("--max-upload-mb", type=int, default=50 if on_space else 200)
+    parser.add_argument("--listen-only", metavar="TEST_ID", default=None,
+                        help="serve only the participant page of this listening test")
+    args = parser.parse_args(argv)
+    if not 1 <= args.port <= 65535:
+        parser.error(f"--port must be 1-65535 (got {args.port})")
+    return StudioSettings(host=args.host, port=args.port, share=args.share, root_path=args.root_path,
+                          admin_password=args.admin_password or None, on_space=on_space,
+                          max_upload_mb=args.max_upload_mb, listen_only=args.listen_only)
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from studio import build_studio
+
+    demo = build_studio(settings)
+    demo.queue(default_concurrency_limit=2, max_size=64)
+    demo.launch(
+        server_name=settings.host,
+        server_port=settings.port,
+        share=settings.share,
+        root_path=settings.root_path or None,
+        max_file_size=f"{settings.max_upload_mb}mb",
+        css_paths=[HERE / "assets" / "studio.css"],
+        allowed_paths=[str(HERE / "assets")],
+        show_error=True,
+        footer_links=["api", "gradio"],
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

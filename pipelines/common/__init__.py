@@ -1,0 +1,1 @@
+"""Small pieces every pipeline shares: errors, atomic files, config loading, CLI plumbing, paths."""

@@ -1,0 +1,41 @@
+"""CLI plumbing shared by every ``python -m pipelines.<name>``: JSON on stdout, one sentence on error."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any, Callable
+
+
+def run_cli(main: Callable[[list[str] | None], Any], argv: list[str] | None = None) -> int:
+    """Call ``main(argv)``; print its result as JSON; StudioError -> one line on stderr, exit 2."""
+    from .errors import StudioError
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    try:
+        result = main(argv)
+    except StudioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    if result is not None:
+        print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+class ArgumentParser:
+    """argparse that raises StudioError (exit 2 with one sentence) instead of printing usage."""
+
+    def __new__(cls, *args: Any, **kwargs: Any):  # noqa: D102
+        import argparse
+
+        from .errors import StudioError
+
+        class _Parser(argparse.ArgumentParser):
+            def error(self, message: str) -> None:  # type: ignore[override]
+                raise StudioError(f"{message} (see {self.prog} --help)")
+
+        return _Parser(*args, **kwargs)

@@ -1,0 +1,38 @@
+"""The rule-based style engines: the `rules` model, the listening-test baseline and the corpus maker."""
+from __future__ import annotations
+
+import random
+from typing import Callable
+
+from ...music.chords import Chart
+from ...music.piece import Piece
+from . import gospel, mehldau
+
+# style -> perform(events, beats_per_bar, tempo_bpm, rng) -> Performance
+ENGINES: dict[str, Callable] = {
+    "gospel": gospel.perform,
+    "mehldau": mehldau.perform,
+}
+# Tempo ranges a seed draws from when none is given (MUSIC.md).
+DEFAULT_TEMPO_RANGES = {"gospel": (66, 128), "mehldau": (56, 118)}
+
+
+def perform_chart(chart: Chart, style: str, tempo_bpm: float, seed: int,
+                  time_signature: tuple[int, int] = (4, 4)) -> Piece:
+    """Play ``chart`` in ``style``: one seeded take, as a Piece whose chords are the chart's."""
+    rng = random.Random(f"{style}:{seed}")
+    beats_per_bar = time_signature[0] * 4.0 / time_signature[1]
+    events = chart.events(beats_per_bar)
+    performance = ENGINES[style](events, beats_per_bar, tempo_bpm, rng)
+    notes = sorted(n for n in performance.notes if n.start < len(chart) * beats_per_bar)
+    end = len(chart) * beats_per_bar
+    for note in notes:  # nothing rings past the last bar
+        note.duration = round(min(note.duration, end - note.start), 4)
+    pedal = [(down, min(up, end)) for down, up in performance.pedal]
+    return Piece(notes=notes, tempo_bpm=tempo_bpm, time_signature=time_signature, chords=events,
+                 pedal=pedal, bars_hint=len(chart))
+
+
+def default_tempo(style: str, seed: int) -> float:
+    low, high = DEFAULT_TEMPO_RANGES[style]
+    return float(random.Random(f"tempo:{style}:{seed}").randint(low, high))

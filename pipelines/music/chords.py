@@ -1,0 +1,439 @@
+"""Chord symbols with a jazz vocabulary, and chord charts.
+
+``parse_chord("Bb13#11")`` reads a symbol into a :class:`Chord`: root pitch class, the intervals it
+spells, its chord tones, the tensions written in it and the tensions a player may add (chord-scale
+practice, after Levine, *The Jazz Theory Book*, ch. 2-4), and a canonical name used by the event
+language (``CHORD_Bb13#11``). ``parse_chart("| Cmaj7 | Am7 D7 |")`` reads a chart into bars.
+
+Conventions (written out because chord books differ): ``C11`` = 1 3 5 b7 9 11, ``C13`` = 1 3 5 b7 9
+13 (no 11), ``Cm13`` = 1 b3 5 b7 9 11 13, ``C7alt`` = 1 3 b7 b9 #9 #11 b13 (no 5th), an altered
+9th replaces the natural 9th (``C13b9`` has no D), ``C6/9`` is a chord and not a slash chord.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..common.errors import StudioError
+
+NOTE_PCS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+ACCIDENTALS = {"#": 1, "♯": 1, "b": -1, "♭": -1}
+TOKEN_ROOTS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+NO_CHORD_SYMBOLS = {"N.C.", "N.C", "NC", "N/C", "n.c.", "nc"}
+FAMILIES = ("maj", "min", "dom", "hdim", "dim", "aug", "sus", "power", "nc")
+
+# Tensions a player may add without clashing, by family (semitones above the root).
+ALLOWED_TENSIONS = {
+    "maj": frozenset({2, 6, 9}),            # 9, #11, 13 (Lydian / Ionian without the 11)
+    "dom": frozenset({1, 2, 3, 6, 8, 9}),   # 9, 13 and the altered b9 #9 #11 b13
+    "min": frozenset({2, 5, 9}),            # 9, 11, 13 (Dorian)
+    "hdim": frozenset({2, 5, 8}),           # 9 (Locrian #2), 11, b13
+    "dim": frozenset({2, 5, 8, 11}),        # a whole step above each chord tone
+    "aug": frozenset({2, 6}),               # 9, #11 (whole tone)
+    "sus": frozenset({1, 2, 9}),            # b9, 9, 13
+    "power": frozenset({2, 5, 9}),
+    "nc": frozenset(),
+}
+_ALTERATIONS = ("b5", "#5", "b9", "#9", "#11", "b13")
+_ALT_INTERVALS = {"b5": 6, "#5": 8, "b9": 1, "#9": 3, "#11": 6, "b13": 8}
+
+
+@dataclass(frozen=True)
+class Chord:
+    """A parsed chord symbol. Pitch classes are 0-11 with C = 0; intervals are above the root."""
+
+    symbol: str
+    root: int | None                 # None for N.C.
+    quality: str                     # canonical quality: "", "m7", "13#11", "7alt", "nc" ...
+    family: str                      # one of FAMILIES
+    intervals: frozenset[int]        # every interval the symbol spells
+    core: frozenset[int]             # root, 3rd (or sus), 5th, 7th/6th: the chord tones proper
+    bass: int | None = None          # slash bass pitch class, None when the bass is the root
+
+    @property
+    def is_no_chord(self) -> bool:
+        return self.root is None
+
+    @property
+    def pitch_classes(self) -> frozenset[int]:
+        """Every pitch class the symbol spells, slash bass included."""
+        if self.root is None:
+            return frozenset()
+        pcs = {(self.root + i) % 12 for i in self.intervals}
+        if self.bass is not None:
+            pcs.add(self.bass)
+        return frozenset(pcs)
+
+    @property
+    def chord_tones(self) -> frozenset[int]:
+        """Root, third (or sus tone), fifth and seventh/sixth as pitch classes."""
+        if self.root is None:
+            return frozenset()
+        return frozenset((self.root + i) % 12 for i in self.core)
+
+    @property
+    def tensions(self) -> frozenset[int]:
+        """Pitch classes written in the symbol beyond the chord tones (9ths, 11ths, 13ths, alterations)."""
+        return self.pitch_classes - self.chord_tones
+
+    @property
+    def allowed_tensions(self) -> frozenset[int]:
+        """Pitch classes a player may add over this chord: its family's tensions plus its own."""
+        if self.root is None:
+            return frozenset()
+        extra = {(self.root + i) % 12 for i in ALLOWED_TENSIONS[self.family]}
+        return frozenset(extra | self.tensions)
+
+    @property
+    def tension_aware_set(self) -> frozenset[int]:
+        return self.pitch_classes | self.allowed_tensions
+
+    @property
+    def name(self) -> str:
+        """Canonical spelling: fixed root names, canonical quality, ``/bass`` when there is one."""
+        if self.root is None:
+            return "NC"
+        slash = f"/{TOKEN_ROOTS[self.bass]}" if self.bass is not None else ""
+        return f"{TOKEN_ROOTS[self.root]}{self.quality}{slash}"
+
+    @property
+    def bass_pc(self) -> int | None:
+        """The pitch class that belongs in the bass: the slash bass or the root."""
+        return self.bass if self.bass is not None else self.root
+
+
+def _parse_note_name(text: str) -> tuple[int, int] | None:
+    """('Bb13' -> (10, 2)): pitch class and characters used, or None when no note name starts it."""
+    if not text or text[0].upper() not in NOTE_PCS or text[0] != text[0].upper():
+        return None
+    pc, used = NOTE_PCS[text[0]], 1
+    while used < len(text) and used < 3 and text[used] in ACCIDENTALS:
+        pc += ACCIDENTALS[text[used]]
+        used += 1
+    return pc % 12, used
+
+
+@dataclass
+class _Spec:
+    """What the quality text says, before it becomes intervals."""
+
+    third: str = "maj"          # maj | min | sus2 | sus4 | none
+    fifth: str = "perfect"      # perfect | dim | aug | none
+    seventh: str | None = None  # dom | maj | dim | None
+    sixth: bool = False
+    extension: int | None = None  # 9, 11, 13
+    alterations: set[str] = field(default_factory=set)
+    adds: set[int] = field(default_factory=set)
+    alt: bool = False
+    power: bool = False
+
+
+_SCAN = [  # (pattern, action) tried in order at each position of the quality text
+    (r"(maj|Maj|MAJ|ma|Ma|M|Δ|△|\^)(7|9|11|13)", "majseventh"),
+    (r"(maj|Maj|MAJ|Δ|△|\^|M(?=$))", "majtriad"),
+    (r"(m7b5|m7-5|ø7|ø|Ø7|Ø|half-?dim)", "halfdim"),
+    (r"(dim7|°7|o7)", "dim7"),
+    (r"(dim|°|o)", "dim"),
+    (r"(aug|\+)(?=$|7|9|11|13|maj|M)", "aug"),
+    (r"(min|mi|m|-)(?!aj)", "minor"),
+    (r"sus2", "sus2"),
+    (r"sus4|sus", "sus4"),
+    (r"alt", "alt"),
+    (r"(add|ADD)(b9|#9|9|2|11|4|13|6)", "add"),
+    (r"(no|omit)(3|5)", "omit"),
+    (r"6/9|69", "sixnine"),
+    (r"(b|-)(5|9|13)|(#|\+)(5|9|11)", "alteration"),
+    (r"13|11|9|7|6|5", "number"),
+]
+_SCAN = [(re.compile(p), a) for p, a in _SCAN]
+
+
+_PREFIX_ONLY = {"minor", "dim", "dim7", "halfdim", "aug"}
+
+
+def _scan_quality(text: str) -> _Spec | None:
+    """Read the quality text into a _Spec, or None when some part of it means nothing."""
+    spec = _Spec()
+    text = re.sub(r"[()\[\],\s]", "", text)
+    pos = 0
+    while pos < len(text):
+        for pattern, action in _SCAN:
+            if action in _PREFIX_ONLY and pos > 0:
+                continue
+            match = pattern.match(text, pos)
+            if match and match.end() > pos:
+                _apply(spec, action, match)
+                pos = match.end()
+                break
+        else:
+            return None
+    if "b5" in spec.alterations and spec.third == "min" and spec.seventh in ("dom", None):
+        spec.fifth = "dim"
+        spec.alterations.discard("b5")
+    if "#5" in spec.alterations and spec.third == "maj" and spec.seventh is None:
+        spec.fifth = "aug"
+        spec.alterations.discard("#5")
+    return spec
+
+
+def _apply(spec: _Spec, action: str, match: re.Match) -> None:
+    token = match.group(0)
+    if action == "majseventh":
+        spec.seventh = "maj"
+        number = int(match.group(2))
+        spec.extension = number if number > 7 else spec.extension
+    elif action == "majtriad":
+        spec.seventh = "maj" if spec.third == "min" else spec.seventh  # m(maj) -> mMaj7
+    elif action == "halfdim":
+        spec.third, spec.fifth, spec.seventh = "min", "dim", "dom"
+    elif action == "dim7":
+        spec.third, spec.fifth, spec.seventh = "min", "dim", "dim"
+    elif action == "dim":
+        spec.third, spec.fifth = "min", "dim"
+    elif action == "aug":
+        spec.fifth = "aug"
+    elif action == "minor":
+        spec.third = "min"
+    elif action == "sus2":
+        spec.third = "sus2"
+    elif action == "sus4":
+        spec.third = "sus4"
+    elif action == "alt":
+        spec.alt, spec.seventh = True, spec.seventh or "dom"
+    elif action == "add":
+        spec.adds.add({"b9": 1, "#9": 3, "9": 2, "2": 2, "11": 5, "4": 5, "13": 9, "6": 9}[match.group(2)])
+    elif action == "omit":
+        if match.group(2) == "3":
+            spec.third = "none"
+        else:
+            spec.fifth = "none"
+    elif action == "sixnine":
+        spec.sixth, spec.adds = True, spec.adds | {2}
+    elif action == "alteration":
+        sign = "b" if token[0] in "b-" else "#"
+        spec.alterations.add(sign + token[1:])
+    elif action == "number":
+        number = int(token)
+        if number == 5:
+            spec.power, spec.third = True, "none"
+        elif number == 6:
+            spec.sixth = True
+        else:
+            if spec.seventh is None:
+                spec.seventh = "dom"
+            if number > 7:
+                spec.extension = max(spec.extension or 0, number)
+
+
+def _intervals(spec: _Spec) -> tuple[frozenset[int], frozenset[int]]:
+    """(all intervals, core chord-tone intervals) for a spec."""
+    third = {"maj": 4, "min": 3, "sus2": 2, "sus4": 5, "none": None}[spec.third]
+    fifth = {"perfect": 7, "dim": 6, "aug": 8, "none": None}[spec.fifth]
+    if "b5" in spec.alterations:
+        fifth = 6
+    if "#5" in spec.alterations:
+        fifth = 8
+    if spec.alt:
+        fifth = None
+    seventh = None
+    if spec.seventh == "dom":
+        seventh = 10
+    elif spec.seventh == "maj":
+        seventh = 11
+    elif spec.seventh == "dim":
+        seventh = 9
+    core = {0} | {i for i in (third, fifth, seventh) if i is not None}
+    if spec.sixth:
+        core.add(9)
+    extra: set[int] = set(spec.adds)
+    if spec.extension:
+        extra.add(2)
+        if spec.extension >= 11 and (spec.extension == 11 or spec.third == "min"):
+            extra.add(5)
+        if spec.extension == 13:
+            extra.add(9)
+    for alteration in spec.alterations:
+        if alteration in ("b5", "#5"):
+            continue
+        extra.add(_ALT_INTERVALS[alteration])
+    if spec.alt:
+        extra |= {1, 3, 6, 8}
+    if extra & {1, 3}:
+        extra.discard(2)  # an altered 9th replaces the natural one
+    if "b13" in spec.alterations:
+        extra.discard(9)
+    if "#11" in spec.alterations:
+        extra.discard(5)
+    return frozenset(core | extra), frozenset(core)
+
+
+def _family(spec: _Spec) -> str:
+    if spec.power:
+        return "power"
+    if spec.third in ("sus2", "sus4"):
+        return "sus"
+    if spec.third == "min":
+        if spec.fifth == "dim":
+            return "dim" if spec.seventh in (None, "dim") else "hdim"
+        return "min"
+    if spec.fifth == "aug" and spec.seventh is None:
+        return "aug"
+    if spec.seventh == "dom" or spec.alt:
+        return "dom"
+    return "maj"
+
+
+def _canonical_quality(spec: _Spec) -> str:
+    """A stable name for the quality: what the event language writes after the root."""
+    ext = str(spec.extension) if spec.extension else None
+    family = _family(spec)
+    if family == "power":
+        return "5"
+    if family == "hdim":
+        base = "m7b5" if not ext else f"m{ext}b5"
+    elif family == "dim":
+        base = "dim7" if spec.seventh == "dim" else "dim"
+    elif spec.third == "min":
+        if spec.seventh == "maj":
+            base = f"mMaj{ext or 7}"
+        elif spec.seventh == "dom":
+            base = f"m{ext or 7}"
+        else:
+            base = "m69" if spec.sixth and 2 in spec.adds else ("m6" if spec.sixth else "m")
+    elif spec.seventh == "maj":
+        base = f"maj{ext or 7}"
+    elif spec.seventh == "dom":
+        base = "7alt" if spec.alt else (ext or "7")
+    else:
+        base = "69" if spec.sixth and 2 in spec.adds else ("6" if spec.sixth else "")
+    if family == "sus":
+        base = (base + spec.third) if spec.seventh else spec.third
+    if spec.fifth == "aug" and family != "aug":
+        spec.alterations.add("#5")
+    if family == "aug":
+        base = "aug"
+    alterations = [a for a in _ALTERATIONS if a in spec.alterations]
+    if spec.alt:
+        alterations = []
+    adds = sorted(spec.adds - ({2} if spec.sixth else set()))
+    add_names = {1: "addb9", 2: "add9", 3: "add#9", 5: "add11", 9: "add13"}
+    return base + "".join(alterations) + "".join(add_names[a] for a in adds) + \
+        ("no3" if spec.third == "none" and not spec.power else "") + ("no5" if spec.fifth == "none" else "")
+
+
+def parse_chord(symbol: str) -> Chord:
+    """Parse one chord symbol; raises StudioError naming the symbol when it is not one."""
+    text = symbol.strip()
+    if text in NO_CHORD_SYMBOLS or text.upper() in {"N.C.", "NC", "N.C"}:
+        return Chord(symbol=text, root=None, quality="nc", family="nc",
+                     intervals=frozenset(), core=frozenset())
+    root = _parse_note_name(text)
+    if root is None:
+        raise StudioError(f"unknown chord symbol {symbol!r}: it must start with a note name A-G")
+    root_pc, used = root
+    rest, bass = text[used:], None
+    if "/" in rest:
+        head, tail = rest.rsplit("/", 1)
+        bass_note = _parse_note_name(tail)
+        if bass_note is not None and bass_note[1] == len(tail):
+            rest, bass = head, bass_note[0]
+    spec = _scan_quality(rest)
+    if spec is None:
+        raise StudioError(f"unknown chord symbol {symbol!r}")
+    intervals, core = _intervals(spec)
+    if bass == root_pc:
+        bass = None
+    return Chord(symbol=text, root=root_pc, quality=_canonical_quality(spec), family=_family(spec),
+                 intervals=intervals, core=core, bass=bass)
+
+
+# ---- charts ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ChordEvent:
+    """A chart chord sounding from ``start`` for ``duration`` quarter-note beats."""
+
+    start: float
+    duration: float
+    chord: Chord
+
+    @property
+    def end(self) -> float:
+        return self.start + self.duration
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chord chart: ``bars[i]`` holds the chords of bar i+1, which split the bar."""
+
+    bars: tuple[tuple[Chord, ...], ...]
+
+    def __len__(self) -> int:
+        return len(self.bars)
+
+    def fit(self, bars: int) -> "Chart":
+        """The chart looped or cut to exactly ``bars`` bars."""
+        if not 1 <= bars <= 64:
+            raise StudioError(f"bars must be 1-64 (got {bars})")
+        return Chart(tuple(self.bars[i % len(self.bars)] for i in range(bars)))
+
+    def events(self, beats_per_bar: float = 4.0) -> list[ChordEvent]:
+        """Chord events in beats; k chords share a bar in whole beats, earlier chords longer."""
+        out: list[ChordEvent] = []
+        for index, bar in enumerate(self.bars):
+            start = index * beats_per_bar
+            for chord, length in zip(bar, split_bar(beats_per_bar, len(bar))):
+                out.append(ChordEvent(start, length, chord))
+                start += length
+        return out
+
+    def text(self) -> str:
+        return "| " + " | ".join(" ".join(c.symbol for c in bar) for bar in self.bars) + " |"
+
+
+def split_bar(beats_per_bar: float, chords: int) -> list[float]:
+    """How ``chords`` chords share a bar: whole beats where possible (4 beats, 3 chords -> 2 1 1)."""
+    whole = int(round(beats_per_bar))
+    if abs(whole - beats_per_bar) > 1e-9 or chords > whole:
+        return [beats_per_bar / chords] * chords
+    base, extra = divmod(whole, chords)
+    return [float(base + (1 if i < extra else 0)) for i in range(chords)]
+
+
+def parse_chart(text: str) -> Chart:
+    """Parse ``| Cmaj7 | Am7 D7 | % |`` (bars by ``|``) or ``Cmaj7 Am7 Dm7 G7`` (a chord a bar).
+
+    ``%`` repeats the previous bar. Errors name the symbol and its bar.
+    """
+    if text is None or not str(text).strip():
+        raise StudioError("the chord chart is empty; type chords such as | Cmaj7 | Am7 D7 |")
+    text = str(text).replace("\r", "\n")
+    if "|" in text:
+        cleaned = text.replace("\n", "|").replace(":", "")
+        raw_bars = [segment.split() for segment in cleaned.split("|")]
+        while raw_bars and not raw_bars[0]:
+            raw_bars.pop(0)
+        while raw_bars and not raw_bars[-1]:
+            raw_bars.pop()
+    else:
+        raw_bars = [[token] for token in re.split(r"[\s,]+", text.strip()) if token]
+    bars: list[tuple[Chord, ...]] = []
+    for number, tokens in enumerate(raw_bars, start=1):
+        if not tokens:
+            raise StudioError(f"bar {number} of the chart is empty; put a chord or % in it")
+        if tokens == ["%"]:
+            if not bars:
+                raise StudioError("bar 1 cannot be % (there is no bar before it to repeat)")
+            bars.append(bars[-1])
+            continue
+        chords = []
+        for token in tokens:
+            try:
+                chords.append(parse_chord(token))
+            except StudioError as exc:
+                raise StudioError(f"bar {number}: {exc}") from None
+        bars.append(tuple(chords))
+    if not bars:
+        raise StudioError("the chord chart is empty; type chords such as | Cmaj7 | Am7 D7 |")
+    if len(bars) > 256:
+        raise StudioError(f"the chart has {len(bars)} bars; at most 256 are supported")
+    return Chart(tuple(bars))

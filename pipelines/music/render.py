@@ -1,0 +1,220 @@
+"""Audio rendering: MIDI -> stereo float audio with FluidSynth (pyfluidsynth), loudness-normalised.
+
+Every clip the studio plays goes through ``render_wav`` with the same soundfont, sample rate and
+loudness target, so that any two clips (a listening test's A and B) compare fairly.
+Loudness is ITU-R BS.1770-4 integrated loudness (pyloudnorm), target -20 LUFS, peak kept ≤ -1 dBFS.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Union
+
+import numpy as np
+
+from ..common.errors import StudioError
+from ..common.paths import assets_dir
+
+if TYPE_CHECKING:
+    import pretty_midi
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE_HZ = 44_100
+TARGET_LUFS = -20.0
+PEAK_CEILING = 10 ** (-1.0 / 20)  # -1 dBFS
+SYSTEM_SOUNDFONTS = (
+    "/usr/share/sounds/sf2/FluidR3_GM.sf2",          # Debian/Ubuntu fluid-soundfont-gm
+    "/usr/share/soundfonts/FluidR3_GM.sf2",          # Arch, Fedora
+    "/opt/homebrew/share/soundfonts/FluidR3_GM.sf2",  # Homebrew (when installed by hand)
+    "/usr/share/sounds/sf2/default-GM.sf2",
+)
+MidiLike = Union[str, os.PathLike, "pretty_midi.PrettyMIDI"]
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What ``render_wav`` wrote: where, how long, how loud."""
+
+    path: Path
+    duration_s: float
+    sample_rate_hz: int
+    loudness_lufs: float
+    peak_dbfs: float
+    soundfont: Path
+
+
+def find_soundfont(preferred: str | os.PathLike | None = None) -> Path:
+    """The soundfont to use: ``preferred``, ``$STUDIO_SOUNDFONT``, ``assets/*.sf2``, a system GM set,
+    then the small TimGM6mb that ships inside pretty_midi."""
+    candidates: list[Path] = []
+    for value in (preferred, os.environ.get("STUDIO_SOUNDFONT")):
+        if value:
+            path = Path(value)
+            if not path.is_file():
+                raise StudioError(f"soundfont {path} does not exist; give the path of a .sf2 file")
+            return path
+    candidates += sorted(assets_dir().glob("*.sf2"))
+    candidates += [Path(p) for p in SYSTEM_SOUNDFONTS]
+    try:
+        import pretty_midi
+
+        candidates.append(Path(pretty_midi.__file__).parent / "TimGM6mb.sf2")
+    except ImportError:
+        pass
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise StudioError("no General MIDI soundfont found; install one (Debian: apt-get install "
+                      "fluid-soundfont-gm) or set STUDIO_SOUNDFONT to a .sf2 file")
+
+
+class _SynthCache:
+    """One loaded FluidSynth per (soundfont, sample rate); loading a 145 MB GM set is slow."""
+
+    def __init__(self) -> None:
+        self._synths: dict[tuple[str, int], tuple[object, int]] = {}
+        self.lock = threading.Lock()
+
+    def get(self, soundfont: Path, sample_rate_hz: int) -> tuple[object, int]:
+        key = (str(soundfont), sample_rate_hz)
+        if key not in self._synths:
+            try:
+                import fluidsynth
+            except (ImportError, OSError) as exc:
+                raise StudioError(
+                    "FluidSynth is not installed: on Debian/Ubuntu run 'apt-get install fluidsynth "
+                    "libfluidsynth3', on macOS 'brew install fluid-synth', then pip install "
+                    f"pyfluidsynth ({exc})") from None
+            synth = fluidsynth.Synth(samplerate=float(sample_rate_hz), gain=0.3)
+            synth.setting("synth.reverb.active", 1)
+            synth.setting("synth.chorus.active", 0)
+            sfid = synth.sfload(str(soundfont))
+            if sfid < 0:
+                raise StudioError(f"FluidSynth could not load the soundfont {soundfont}")
+            self._synths[key] = (synth, sfid)
+        return self._synths[key]
+
+
+_CACHE = _SynthCache()
+
+
+def _load_midi(midi: MidiLike) -> "pretty_midi.PrettyMIDI":
+    import pretty_midi
+
+    if isinstance(midi, pretty_midi.PrettyMIDI):
+        return midi
+    path = Path(midi)
+    if not path.is_file():
+        raise StudioError(f"MIDI file {path} does not exist")
+    try:
+        return pretty_midi.PrettyMIDI(str(path))
+    except Exception as exc:  # mido raises many kinds on corrupt files
+        raise StudioError(f"{path.name} is not a readable MIDI file ({exc})") from None
+
+
+def _events(pm: "pretty_midi.PrettyMIDI", sample_rate_hz: int) -> list[tuple[int, int, tuple]]:
+    """Every note on/off and control change as (frame, order, message); offs sort before ons."""
+    events: list[tuple[int, int, tuple]] = []
+    melodic_channels = [c for c in range(16) if c != 9]
+    for index, inst in enumerate(pm.instruments):
+        channel = 9 if inst.is_drum else melodic_channels[index % len(melodic_channels)]
+        bank = 128 if inst.is_drum else 0
+        events.append((0, 0, ("program", channel, bank, inst.program)))
+        for note in inst.notes:
+            events.append((int(note.start * sample_rate_hz), 2, ("on", channel, note.pitch, note.velocity)))
+            events.append((int(note.end * sample_rate_hz), 1, ("off", channel, note.pitch)))
+        for cc in inst.control_changes:
+            events.append((int(cc.time * sample_rate_hz), 1, ("cc", channel, cc.number, cc.value)))
+    events.sort(key=lambda e: (e[0], e[1]))
+    return events
+
+
+def synthesize(midi: MidiLike, sample_rate_hz: int = SAMPLE_RATE_HZ,
+               soundfont: str | os.PathLike | None = None, tail_s: float = 1.5) -> np.ndarray:
+    """Render MIDI to raw stereo audio, shape (frames, 2), float32 in [-1, 1], not normalised.
+
+    One gain for every call, so renders of separate instruments sum to the render of all of them
+    (up to FluidSynth's reverb, which is shared by the channels).
+    """
+    pm = _load_midi(midi)
+    sf_path = find_soundfont(soundfont)
+    events = _events(pm, sample_rate_hz)
+    total = int((pm.get_end_time() + tail_s) * sample_rate_hz)
+    chunks: list[np.ndarray] = []
+    with _CACHE.lock:
+        synth, sfid = _CACHE.get(sf_path, sample_rate_hz)
+        synth.system_reset()
+        synth.get_samples(4096)  # flush any reverb tail left by the previous render
+        frame = 0
+        for at, _, message in events:
+            if at > frame:
+                chunks.append(np.asarray(synth.get_samples(at - frame), dtype=np.int16))
+                frame = at
+            kind, channel = message[0], message[1]
+            if kind == "program":
+                synth.program_select(channel, sfid, message[2], message[3])
+            elif kind == "on":
+                synth.noteon(channel, message[2], message[3])
+            elif kind == "off":
+                synth.noteoff(channel, message[2])
+            else:
+                synth.cc(channel, message[2], message[3])
+        if total > frame:
+            chunks.append(np.asarray(synth.get_samples(total - frame), dtype=np.int16))
+        for channel in range(16):
+            synth.cc(channel, 123, 0)  # all notes off
+    if not chunks:
+        return np.zeros((0, 2), dtype=np.float32)
+    audio = np.concatenate(chunks).astype(np.float32) / 32768.0
+    return audio.reshape(-1, 2)
+
+
+def loudness_lufs(audio: np.ndarray, sample_rate_hz: int) -> float:
+    """Integrated loudness (ITU-R BS.1770-4) in LUFS; -inf for silence or very short clips."""
+    import pyloudnorm
+
+    if audio.size == 0 or len(audio) < int(0.4 * sample_rate_hz):
+        return float("-inf")
+    meter = pyloudnorm.Meter(sample_rate_hz)
+    return float(meter.integrated_loudness(audio.astype(np.float64)))
+
+
+def loudness_normalize(audio: np.ndarray, sample_rate_hz: int,
+                       target_lufs: float = TARGET_LUFS) -> np.ndarray:
+    """Scale to ``target_lufs``; if that would clip, scale down to a -1 dBFS peak instead."""
+    lufs = loudness_lufs(audio, sample_rate_hz)
+    if not np.isfinite(lufs):
+        return audio
+    gain = 10 ** ((target_lufs - lufs) / 20)
+    peak = float(np.max(np.abs(audio))) * gain
+    if peak > PEAK_CEILING:
+        log.info("loudness target would clip (peak %.2f); limited to -1 dBFS", peak)
+        gain *= PEAK_CEILING / peak
+    return (audio * gain).astype(np.float32)
+
+
+def render_wav(midi: MidiLike, wav_path: str | os.PathLike, sample_rate_hz: int = SAMPLE_RATE_HZ,
+               soundfont: str | os.PathLike | None = None,
+               target_lufs: float | None = TARGET_LUFS) -> RenderResult:
+    """Render ``midi`` to a 16-bit WAV at ``wav_path``, loudness-normalised unless target is None."""
+    import soundfile
+
+    audio = synthesize(midi, sample_rate_hz, soundfont)
+    if target_lufs is not None:
+        audio = loudness_normalize(audio, sample_rate_hz, target_lufs)
+    wav_path = Path(wav_path)
+    wav_path.parent.mkdir(parents=True, exist_ok=True)
+    soundfile.write(str(wav_path), audio, sample_rate_hz, subtype="PCM_16")
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    return RenderResult(
+        path=wav_path,
+        duration_s=len(audio) / sample_rate_hz,
+        sample_rate_hz=sample_rate_hz,
+        loudness_lufs=loudness_lufs(audio, sample_rate_hz),
+        peak_dbfs=20 * np.log10(peak) if peak > 0 else float("-inf"),
+        soundfont=find_soundfont(soundfont),
+    )

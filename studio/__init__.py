@@ -1,0 +1,31 @@
+"""The Gradio UI only: one module per tab. No ML or MIDI logic here (a test checks the imports)."""
+from __future__ import annotations
+
+import importlib
+
+import gradio as gr
+
+from .settings import StudioSettings
+
+TITLE = "Music Model Studio"
+
+# The tabs in the order they appear. Each module has ``build(settings)``, which opens its own
+# ``gr.Tab``; a capability's tab is listed here when it lands (no placeholder tabs).
+TABS = (
+    "generate_tab",
+)
+
+
+def build_studio(settings: StudioSettings | None = None) -> gr.Blocks:
+    """The whole studio as one ``gr.Blocks``; ``settings.listen_only`` serves only a listening test."""
+    settings = settings or StudioSettings()
+    with gr.Blocks(title=TITLE) as demo:
+        if settings.listen_only:
+            importlib.import_module("studio.listen_tab").build_participant_page(settings)
+            return demo
+        gr.Markdown(f"# {TITLE}\nTokenize MIDI, fine-tune music models, compare transcriptions, "
+                    "generate chord-conditioned piano and run blind listening tests, in one place.")
+        with gr.Tabs():
+            for name in TABS:
+                importlib.import_module(f"studio.{name}").build(settings)
+    return demo
