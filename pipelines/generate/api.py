@@ -32,6 +32,9 @@ class GenerateConfig:
     tempo_bpm: float | None = None   # None: drawn from the style's range by the seed
     seed: int = 1
     meter: str = "4/4"               # 4/4, 3/4, 5/4 or 7/4
+    temperature: float = 1.0         # sampling controls of trained models; `rules` varies by seed
+    top_k: int = 0                   # 0 = off
+    top_p: float = 0.95
     render_audio: bool = True
     out_dir: str | None = None       # None: <workspace>/outputs/<time>-<style>-<seed>
 
@@ -46,6 +49,12 @@ class GenerateConfig:
             raise StudioError(f"seed must be a whole number ≥ 0 (got {self.seed!r})")
         if self.meter not in METERS:
             raise StudioError(f"meter must be one of {', '.join(METERS)} (got {self.meter!r})")
+        if not 0.05 <= float(self.temperature) <= 5.0:
+            raise StudioError(f"temperature must be 0.05-5 (got {self.temperature:g})")
+        if not 0.0 < float(self.top_p) <= 1.0:
+            raise StudioError(f"top-p must be in (0, 1] (got {self.top_p:g})")
+        if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 0:
+            raise StudioError(f"top-k must be a whole number ≥ 0 (got {self.top_k!r})")
         if self.model not in MODELS:
             raise StudioError(f"model must be one of {', '.join(MODELS)} (got {self.model!r})")
 
@@ -81,8 +90,10 @@ def _rules_model(chart: Chart, cfg: GenerateConfig) -> Piece:
 MODELS: dict[str, Callable[[Chart, GenerateConfig], Piece]] = {"rules": _rules_model}
 
 
-def generate(cfg: GenerateConfig, progress: Progress | None = None) -> GenerateResult:
-    """Chart -> performance -> MIDI (+ WAV) + metrics, written under ``cfg.out_dir``."""
+def generate(cfg: GenerateConfig, progress: Progress | None = None, midi_path: str | Path | None = None,
+             wav_path: str | Path | None = None) -> GenerateResult:
+    """Chart -> performance -> MIDI (+ WAV) + metrics, written under ``cfg.out_dir`` (or to the
+    given ``midi_path`` / ``wav_path``)."""
     cfg.validate()
     report = progress or (lambda fraction, message: None)
     timings: dict[str, float] = {}
@@ -96,22 +107,20 @@ def generate(cfg: GenerateConfig, progress: Progress | None = None) -> GenerateR
     piece = MODELS[cfg.model](chart, cfg)
     timings["generate"] = time.perf_counter() - t0
     out_dir = Path(cfg.out_dir) if cfg.out_dir else _default_out_dir(cfg)
-    midi_path = piece.write_midi(out_dir / f"{cfg.style}-seed{cfg.seed}.mid")
+    midi_path = piece.write_midi(midi_path or out_dir / f"{cfg.style}-seed{cfg.seed}.mid")
     timings["midi"] = time.perf_counter() - t0 - timings["generate"]
-    wav_path = None
-    if cfg.render_audio:
+    if cfg.render_audio or wav_path:
         report(0.5, "rendering audio with FluidSynth")
         from ..music.render import render_wav
 
         t1 = time.perf_counter()
-        wav_path = render_wav(piece.to_pretty_midi(), midi_path.with_suffix(".wav")).path
+        wav_path = render_wav(piece.to_pretty_midi(), wav_path or midi_path.with_suffix(".wav")).path
         timings["render"] = time.perf_counter() - t1
     report(0.9, "measuring")
     metrics = all_metrics(piece)
     result = GenerateResult(cfg, chart, piece, midi_path, wav_path, metrics,
                             {k: round(v, 4) for k, v in timings.items()})
-    atomic_write_json(out_dir / f"{cfg.style}-seed{cfg.seed}.json",
-                      {**result.summary(), "config": asdict(cfg)})
+    atomic_write_json(Path(midi_path).with_suffix(".json"), {**result.summary(), "config": asdict(cfg)})
     return result
 
 

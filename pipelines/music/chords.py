@@ -182,8 +182,8 @@ def _apply(spec: _Spec, action: str, match: re.Match) -> None:
         spec.seventh = "maj"
         number = int(match.group(2))
         spec.extension = number if number > 7 else spec.extension
-    elif action == "majtriad":
-        spec.seventh = "maj" if spec.third == "min" else spec.seventh  # m(maj) -> mMaj7
+    elif action == "majtriad":  # m(maj) -> mMaj7; a bare triangle means maj7
+        spec.seventh = "maj" if spec.third == "min" or token in ("Δ", "△", "^") else spec.seventh
     elif action == "halfdim":
         spec.third, spec.fifth, spec.seventh = "min", "dim", "dom"
     elif action == "dim7":
@@ -408,12 +408,15 @@ def parse_chart(text: str) -> Chart:
         raise StudioError("the chord chart is empty; type chords such as | Cmaj7 | Am7 D7 |")
     text = str(text).replace("\r", "\n")
     if "|" in text:
-        cleaned = text.replace("\n", "|").replace(":", "")
-        raw_bars = [segment.split() for segment in cleaned.split("|")]
-        while raw_bars and not raw_bars[0]:
-            raw_bars.pop(0)
-        while raw_bars and not raw_bars[-1]:
-            raw_bars.pop()
+        raw_bars = []
+        for line in text.split("\n"):  # each line is its own row of bars; "||" is a double bar line
+            line = line.replace("|:", "|").replace(":|", "|").replace("||", "|")
+            segments = [segment.split() for segment in line.split("|")]
+            while segments and not segments[0]:
+                segments.pop(0)
+            while segments and not segments[-1]:
+                segments.pop()
+            raw_bars.extend(segments)
     else:
         raw_bars = [[token] for token in re.split(r"[\s,]+", text.strip()) if token]
     bars: list[tuple[Chord, ...]] = []

@@ -72,34 +72,34 @@ def find_soundfont(preferred: str | os.PathLike | None = None) -> Path:
                       "fluid-soundfont-gm) or set STUDIO_SOUNDFONT to a .sf2 file")
 
 
-class _SynthCache:
-    """One loaded FluidSynth per (soundfont, sample rate); loading a 145 MB GM set is slow."""
+class _SoundfontCache:
+    """Keeps each soundfont loaded in one idle synth, so FluidSynth's sample cache holds its data and
+    every render can use a fresh, deterministic synth that loads it in ~0.05 s instead of ~0.3 s."""
 
     def __init__(self) -> None:
-        self._synths: dict[tuple[str, int], tuple[object, int]] = {}
+        self._holders: dict[str, object] = {}
         self.lock = threading.Lock()
 
-    def get(self, soundfont: Path, sample_rate_hz: int) -> tuple[object, int]:
-        key = (str(soundfont), sample_rate_hz)
-        if key not in self._synths:
-            try:
-                import fluidsynth
-            except (ImportError, OSError) as exc:
-                raise StudioError(
-                    "FluidSynth is not installed: on Debian/Ubuntu run 'apt-get install fluidsynth "
-                    "libfluidsynth3', on macOS 'brew install fluid-synth', then pip install "
-                    f"pyfluidsynth ({exc})") from None
-            synth = fluidsynth.Synth(samplerate=float(sample_rate_hz), gain=0.3)
-            synth.setting("synth.reverb.active", 1)
-            synth.setting("synth.chorus.active", 0)
-            sfid = synth.sfload(str(soundfont))
-            if sfid < 0:
-                raise StudioError(f"FluidSynth could not load the soundfont {soundfont}")
-            self._synths[key] = (synth, sfid)
-        return self._synths[key]
+    def new_synth(self, soundfont: Path, sample_rate_hz: int) -> tuple[object, int]:
+        try:
+            import fluidsynth
+        except (ImportError, OSError) as exc:
+            raise StudioError(
+                "FluidSynth is not installed: on Debian/Ubuntu run 'apt-get install fluidsynth "
+                "libfluidsynth3', on macOS 'brew install fluid-synth', then pip install "
+                f"pyfluidsynth ({exc})") from None
+        with self.lock:
+            if str(soundfont) not in self._holders:
+                holder = fluidsynth.Synth(samplerate=float(sample_rate_hz))
+                if holder.sfload(str(soundfont)) < 0:
+                    raise StudioError(f"FluidSynth could not load the soundfont {soundfont}")
+                self._holders[str(soundfont)] = holder
+        synth = fluidsynth.Synth(samplerate=float(sample_rate_hz), gain=0.3)
+        synth.setting("synth.chorus.active", 0)
+        return synth, synth.sfload(str(soundfont))
 
 
-_CACHE = _SynthCache()
+_CACHE = _SoundfontCache()
 
 
 def _load_midi(midi: MidiLike) -> "pretty_midi.PrettyMIDI":
@@ -145,10 +145,8 @@ def synthesize(midi: MidiLike, sample_rate_hz: int = SAMPLE_RATE_HZ,
     events = _events(pm, sample_rate_hz)
     total = int((pm.get_end_time() + tail_s) * sample_rate_hz)
     chunks: list[np.ndarray] = []
-    with _CACHE.lock:
-        synth, sfid = _CACHE.get(sf_path, sample_rate_hz)
-        synth.system_reset()
-        synth.get_samples(4096)  # flush any reverb tail left by the previous render
+    synth, sfid = _CACHE.new_synth(sf_path, sample_rate_hz)
+    try:
         frame = 0
         for at, _, message in events:
             if at > frame:
@@ -165,8 +163,8 @@ def synthesize(midi: MidiLike, sample_rate_hz: int = SAMPLE_RATE_HZ,
                 synth.cc(channel, message[2], message[3])
         if total > frame:
             chunks.append(np.asarray(synth.get_samples(total - frame), dtype=np.int16))
-        for channel in range(16):
-            synth.cc(channel, 123, 0)  # all notes off
+    finally:
+        synth.delete()
     if not chunks:
         return np.zeros((0, 2), dtype=np.float32)
     audio = np.concatenate(chunks).astype(np.float32) / 32768.0
