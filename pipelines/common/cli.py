@@ -1,6 +1,7 @@
 """CLI plumbing shared by every ``python -m pipelines.<name>``: JSON on stdout, one sentence on error."""
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -8,13 +9,17 @@ from typing import Any, Callable
 
 
 def run_cli(main: Callable[[list[str] | None], Any], argv: list[str] | None = None) -> int:
-    """Call ``main(argv)``; print its result as JSON; StudioError -> one line on stderr, exit 2."""
+    """Call ``main(argv)``; print its result as JSON; StudioError -> one line on stderr, exit 2.
+
+    While ``main`` runs, anything printed to stdout (libraries that chat on import, such as
+    pyfluidsynth when ``CI`` is set) goes to stderr, so stdout carries only the JSON summary."""
     from .errors import StudioError
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     try:
-        result = main(argv)
+        with contextlib.redirect_stdout(sys.stderr):
+            result = main(argv)
     except StudioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
