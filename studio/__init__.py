@@ -12,6 +12,7 @@ TITLE = "Music Model Studio"
 # The tabs in the order they appear. Each module has ``build(settings)``, which opens its own
 # ``gr.Tab``; a capability's tab is listed here when it lands (no placeholder tabs).
 TABS = (
+    "data_tab",
     "generate_tab",
 )
 

@@ -6,6 +6,7 @@ pitch-class profile ``w`` (sums to 1) and its lowest note:
     score = 1.0 w[root] + 1.3 w[3rd] + 0.5 w[5th] + 1.0 w[7th/6th] + 0.25 w[allowed tensions]
             (on a dominant, the #9 counts as a tension only where the major 3rd is at least half as loud)
             - 1.0 w[everything else] - 0.3 [3rd missing] - 0.3 [7th of a seventh template missing]
+            - 0.3 [the b5 or #5 of a diminished / augmented template, or a sus chord's 5th, missing]
             + 0.35 [lowest note is the root] - 0.15 [lowest note outside the chord]
 
 so a missing root or fifth costs only its own weight (rootless voicings with the bass elsewhere
@@ -15,6 +16,7 @@ chord-scale tensions (see chords.ALLOWED_TENSIONS).
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -56,46 +58,74 @@ class RecognisedChord:
         return "NC" if self.root is None else f"{TOKEN_ROOTS[self.root]}{self.quality}"
 
 
-def _score(profile: np.ndarray, bass: int | None, root: int, quality: str) -> float:
-    family, (third, fifth, seventh) = TEMPLATES[quality]
-    roles = {0: "root", third: "third"}
-    if fifth is not None:
-        roles[fifth] = "fifth"
-    if seventh is not None:
-        roles[seventh] = "seventh"
-    tensions = ALLOWED_TENSIONS[family]
-    if family == "dom" and profile[(root + 3) % 12] > 2 * profile[(root + 4) % 12]:
-        tensions = tensions - {3}  # a #9 louder than the 3rd is a minor third: not this chord
-    score = 0.0
-    for interval in range(12):
-        weight = profile[(root + interval) % 12]
-        if weight == 0:
-            continue
-        role = roles.get(interval, "tension" if interval in tensions else "other")
-        score += _WEIGHTS[role] * weight
-    if profile[(root + third) % 12] == 0:
-        score -= 0.3
-    if seventh is not None and profile[(root + seventh) % 12] == 0:
-        score -= 0.3
-    if bass is not None:
-        if bass == root:
-            score += 0.35
-        elif (bass - root) % 12 not in roles:
-            score -= 0.15
-    return score
+class ProfileRecogniser:
+    """The scores above for all 12 roots x TEMPLATES as one (candidates x 12) matrix built once, so
+    a span costs one ``matrix @ profile`` (tokenizing a dataset recognises thousands of spans)."""
+
+    def __init__(self) -> None:
+        self.candidates = [(root, quality) for root in range(12) for quality in TEMPLATES]
+        size = len(self.candidates)
+        self.weights = np.zeros((size, 12))          # score per unit of pitch-class weight
+        self.chord_pcs = np.zeros((size, 12), dtype=bool)
+        self.third_pc = np.zeros(size, dtype=int)
+        self.seventh_pc = np.full(size, -1)          # -1: the template has no 7th/6th
+        self.required_fifth_pc = np.full(size, -1)   # the b5/#5 of dim/aug, the 5th of sus; else -1
+        for index, (root, quality) in enumerate(self.candidates):
+            family, (third, fifth, seventh) = TEMPLATES[quality]
+            roles = {0: "root", third: "third"}
+            if fifth is not None:
+                roles[fifth] = "fifth"
+            if seventh is not None:
+                roles[seventh] = "seventh"
+            for interval in range(12):
+                role = roles.get(interval, "tension" if interval in ALLOWED_TENSIONS[family] else "other")
+                self.weights[index, (root + interval) % 12] = _WEIGHTS[role]
+                self.chord_pcs[index, (root + interval) % 12] = interval in roles
+            self.third_pc[index] = (root + third) % 12
+            if seventh is not None:
+                self.seventh_pc[index] = (root + seventh) % 12
+            if fifth in (6, 8) or family == "sus":
+                self.required_fifth_pc[index] = (root + fifth) % 12
+        self.roots = np.array([root for root, _ in self.candidates])
+        self.dominant = np.array([TEMPLATES[q][0] == "dom" for _, q in self.candidates])
+        self.sharp9_pc = (self.roots + 3) % 12
+        self.major3_pc = (self.roots + 4) % 12
+
+    def scores(self, weights: np.ndarray, bass: int | None) -> np.ndarray:
+        """Every candidate's score for a normalised profile ``weights``."""
+        scores = self.weights @ weights
+        sharp9 = weights[self.sharp9_pc]
+        minor_third = self.dominant & (sharp9 > 2 * weights[self.major3_pc])
+        scores -= minor_third * (_WEIGHTS["tension"] - _WEIGHTS["other"]) * sharp9
+        scores -= 0.3 * (weights[self.third_pc] == 0)
+        for pcs in (self.seventh_pc, self.required_fifth_pc):
+            present = pcs >= 0
+            scores -= 0.3 * (present & (weights[np.where(present, pcs, 0)] == 0))
+        if bass is not None:
+            scores += 0.35 * (self.roots == bass)
+            scores -= 0.15 * ((self.roots != bass) & ~self.chord_pcs[:, bass])
+        return scores
+
+    def recognise(self, profile: Sequence[float], bass: int | None = None) -> RecognisedChord:
+        weights = np.asarray(profile, dtype=float)
+        total = weights.sum()
+        if total <= 0:
+            return RecognisedChord(None, "nc", "nc", 0.0)
+        scores = self.scores(weights / total, bass)
+        best = int(np.argmax(np.round(scores, 9)))
+        root, quality = self.candidates[best]
+        return RecognisedChord(root, quality, TEMPLATES[quality][0], round(float(scores[best]), 4))
+
+
+@functools.lru_cache(maxsize=1)
+def default_recogniser() -> ProfileRecogniser:
+    """The one recogniser, built on first use (its matrices never change)."""
+    return ProfileRecogniser()
 
 
 def recognise_profile(profile: Sequence[float], bass: int | None = None) -> RecognisedChord:
     """Best chord for a 12-bin pitch-class profile (any scale) and an optional bass pitch class."""
-    weights = np.asarray(profile, dtype=float)
-    total = weights.sum()
-    if total <= 0:
-        return RecognisedChord(None, "nc", "nc", 0.0)
-    weights = weights / total
-    best = max(((_score(weights, bass, root, quality), root, quality)
-                for root in range(12) for quality in TEMPLATES), key=lambda t: t[0])
-    score, root, quality = best
-    return RecognisedChord(root, quality, TEMPLATES[quality][0], round(score, 4))
+    return default_recogniser().recognise(profile, bass)
 
 
 def span_profile(notes: Iterable, start: float, end: float) -> tuple[np.ndarray, int | None]:
