@@ -43,13 +43,27 @@ def parse_args(argv: list[str] | None = None) -> StudioSettings:
                           max_upload_mb=args.max_upload_mb, listen_only=args.listen_only)
 
 
+def served_folders() -> list[str]:
+    """Folders whose files the browser may fetch: shipped assets and what the studio writes for
+    people to hear or download. Never datasets/ (uploaded originals) nor listen.db (votes)."""
+    from pipelines.common.paths import workspace_dir
+
+    home = workspace_dir()
+    return [str(HERE / "assets")] + [str(home / name) for name in ("outputs", "listen", "runs", "cache")]
+
+
 def main(argv: list[str] | None = None) -> int:
     settings = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from pipelines.common.errors import StudioError
     from studio import build_studio
 
-    demo = build_studio(settings)
+    try:
+        demo = build_studio(settings)
+    except StudioError as exc:  # e.g. --listen-only with a test id that does not exist
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     demo.queue(default_concurrency_limit=2, max_size=64)
     demo.launch(
         server_name=settings.host,
@@ -58,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         root_path=settings.root_path or None,
         max_file_size=f"{settings.max_upload_mb}mb",
         css_paths=[HERE / "assets" / "studio.css"],
-        allowed_paths=[str(HERE / "assets")],
+        allowed_paths=served_folders(),
         show_error=True,
         footer_links=["api", "gradio"],
     )

@@ -14,6 +14,7 @@ TITLE = "Music Model Studio"
 TABS = (
     "data_tab",
     "generate_tab",
+    "listen_tab",
 )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..common.errors import StudioError
+from ..common.paths import workspace_dir
 from ..music.piece import Piece
 from .dataset import check_name, existing_dataset, original_path, read_manifest
 
@@ -40,7 +41,7 @@ def round_trip_preview(name: str, file_hash: str, max_beats: float = 64.0) -> di
                  else build_tokenizer(TokenizerConfig(), [entry["style"]], entry.get("labels", [])))
     header = Header(style=entry["style"], labels=tuple(entry.get("labels", [])))
     kept, total, decoded = tokenizer.round_trip(piece, header)
-    out = folder / "previews"
+    out = workspace_dir() / "cache" / "previews" / name  # served to the browser; originals are not
     original_wav = render_wav(_crop(piece, max_beats).to_pretty_midi(), out / f"{file_hash}_original.wav")
     decoded_wav = render_wav(_crop(decoded, max_beats).to_pretty_midi(), out / f"{file_hash}_roundtrip.wav")
     return {"file": entry["file"], "tokenizer": tokenizer.kind, "kept": kept, "total": total,
