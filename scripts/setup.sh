@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the studio needs, once; later runs only check and return quickly.
 #   scripts/setup.sh          runtime: system packages, .venv, requirements.txt
-#   scripts/setup.sh --dev    the same plus what the tests need (pytest, Playwright, Chromium)
+#   scripts/setup.sh --dev    the same plus what the tests need (pytest, Playwright, Chromium, mlx where it runs)
 # On Debian/Ubuntu it installs missing system packages with apt-get when it may (root or sudo
 # without a password); elsewhere it prints the exact command to run and stops.
 set -euo pipefail
@@ -67,7 +67,7 @@ if [ ! -f "$stamp" ]; then
   say "installing Python packages (first run takes a few minutes)"
   "$VENV/bin/python" -m pip install -q --upgrade pip
   args=(-r requirements.txt)
-  [ "$DEV" = 1 ] && args+=(-r requirements/dev.txt)
+  [ "$DEV" = 1 ] && args+=(-r requirements/dev.txt -r requirements/mlx.txt)
   "$VENV/bin/python" -m pip install -q "${args[@]}"
   for nodeps in requirements/*-nodeps.txt; do
     [ -f "$nodeps" ] && "$VENV/bin/python" -m pip install -q --no-deps -r "$nodeps"

@@ -13,6 +13,7 @@ TITLE = "Music Model Studio"
 # ``gr.Tab``; a capability's tab is listed here when it lands (no placeholder tabs).
 TABS = (
     "data_tab",
+    "train_tab",
     "generate_tab",
     "listen_tab",
 )
