@@ -14,6 +14,7 @@ TITLE = "Music Model Studio"
 TABS = (
     "data_tab",
     "train_tab",
+    "transcribe_tab",
     "generate_tab",
     "listen_tab",
 )

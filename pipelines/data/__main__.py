@@ -102,6 +102,10 @@ def _list(argv: list[str]) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] in (["-h"], ["--help"]):
+        print(f"usage: python -m pipelines.data {{{','.join(VERBS)}}} ...  (each verb has its own --help)",
+              file=sys.__stdout__)
+        return None
     if not argv or argv[0] not in VERBS:
         raise StudioError(f"the first word must be one of {', '.join(VERBS)} (got {argv[0] if argv else 'nothing'})")
     verb, rest = argv[0], argv[1:]

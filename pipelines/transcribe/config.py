@@ -1,0 +1,85 @@
+"""The one config of the transcription A/B: what to separate with, how to transcribe, how to score."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from ..common.errors import StudioError
+
+SEPARATORS = ("demucs", "oracle", "none")  # none: the mix alone (offline audio, no weights)
+DEMUCS_MODELS = ("htdemucs", "htdemucs_6s")
+
+
+@dataclass
+class ABConfig:
+    """Everything one A/B run needs; defaults in code, YAML presets in configs/transcribe/ override."""
+
+    separator: Literal["demucs", "oracle", "none"] = "oracle"
+    demucs_model: Literal["htdemucs", "htdemucs_6s"] = "htdemucs"  # also picks 4 or 6 stem classes
+    demucs_weights_dir: str | None = None  # a folder with <model>.yaml and its .th files
+    demucs_segment_s: float | None = None  # None: the model's own segment (7.8 s for htdemucs)
+    demucs_shifts: int = 0                 # 0: one pass; >0 averages random time shifts (slower)
+    device: str = "cpu"                    # "cpu" or "cuda"
+    transcriber: str = "basic-pitch"
+    onset_threshold: float = 0.5   # basic-pitch's default; lower finds more (and more false) notes
+    frame_threshold: float = 0.3
+    min_note_ms: float = 127.7     # basic-pitch's 11 frames of 11.6 ms
+    external_command: list[str] | None = None  # plug-in: argv with {input} {output} {checkpoint}
+    external_checkpoint: str | None = None
+    external_timeout_s: float = 600.0
+    onset_tolerances_s: tuple[float, ...] = (0.05, 0.1)
+    pitch_tolerance_cents: float = 50.0
+    merge_window_s: float = 0.05   # duplicates of one pitch closer than this are one note
+    excerpt_s: float | None = None  # keep only the first N seconds of the input
+    max_duration_s: float = 900.0   # longer inputs are refused (say excerpt_s)
+    sample_rate_hz: int = 44_100    # oracle rendering and stem files
+    soundfont: str | None = None
+    use_cache: bool = True          # Demucs stems cached by input hash
+
+    def __post_init__(self) -> None:
+        if self.separator not in SEPARATORS:
+            raise StudioError(f"separator must be one of {', '.join(SEPARATORS)} (got {self.separator!r})")
+        if self.demucs_model not in DEMUCS_MODELS:
+            raise StudioError(f"demucs_model must be one of {', '.join(DEMUCS_MODELS)} "
+                              f"(got {self.demucs_model!r})")
+        for name in ("onset_threshold", "frame_threshold"):
+            value = getattr(self, name)
+            if not 0.0 < value < 1.0:
+                raise StudioError(f"{name} must be between 0 and 1 (got {value})")
+        if not 0.0 <= self.min_note_ms <= 2000.0:
+            raise StudioError(f"min_note_ms must be 0-2000 (got {self.min_note_ms})")
+        if self.excerpt_s is not None and not 1.0 <= self.excerpt_s <= 3600.0:
+            raise StudioError(f"excerpt_s must be 1-3600 seconds (got {self.excerpt_s})")
+        if not 1.0 <= self.max_duration_s <= 4 * 3600:
+            raise StudioError(f"max_duration_s must be 1-14400 seconds (got {self.max_duration_s})")
+        if not self.onset_tolerances_s or any(not 0.0 < t <= 0.5 for t in self.onset_tolerances_s):
+            raise StudioError("onset_tolerances_s must list tolerances in (0, 0.5] seconds "
+                              f"(got {self.onset_tolerances_s})")
+        if not 8_000 <= self.sample_rate_hz <= 96_000:
+            raise StudioError(f"sample_rate_hz must be 8000-96000 (got {self.sample_rate_hz})")
+        if self.demucs_shifts < 0 or self.demucs_shifts > 10:
+            raise StudioError(f"demucs_shifts must be 0-10 (got {self.demucs_shifts})")
+        if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
+            raise StudioError(f"device must be cpu or cuda (got {self.device!r})")
+        if self.external_timeout_s <= 0:
+            raise StudioError(f"external_timeout_s must be positive (got {self.external_timeout_s})")
+        if self.demucs_weights_dir is not None and not Path(self.demucs_weights_dir).is_dir():
+            raise StudioError(f"demucs_weights_dir {self.demucs_weights_dir} is not a folder; give the "
+                              "folder that holds the model's .yaml and .th files")
+
+    @property
+    def stem_classes(self) -> tuple[str, ...]:
+        """The separator's stem names, in Demucs' order (the oracle groups MIDI the same way)."""
+        return stem_classes(self.demucs_model)
+
+    @property
+    def primary_tolerance_s(self) -> float:
+        return self.onset_tolerances_s[0]
+
+
+def stem_classes(demucs_model: str) -> tuple[str, ...]:
+    """htdemucs: drums, bass, other, vocals; htdemucs_6s adds guitar and piano."""
+    if demucs_model == "htdemucs_6s":
+        return ("drums", "bass", "other", "vocals", "guitar", "piano")
+    return ("drums", "bass", "other", "vocals")

@@ -1,0 +1,248 @@
+"""Transcribe A/B tab: the mix vs Demucs stems vs oracle stems, transcribed and scored side by side.
+
+Everything is done by ``pipelines.transcribe`` (run_ab, run_batch, the piano-roll overlay); this
+module lays out widgets, turns a result into rows and files, and names the endpoints.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from pipelines.common.config import load_config
+from pipelines.common.errors import StudioError
+from pipelines.common.paths import configs_dir, workspace_dir
+from pipelines.transcribe.config import ABConfig
+from pipelines.transcribe.report import TABLE_COLUMNS
+from pipelines.transcribe.transcribers import TRANSCRIBERS
+
+from .common import ui_errors
+from .settings import StudioSettings
+
+SEPARATORS = [("Oracle stems, 6 classes (multi-track MIDI input)", "oracle:htdemucs_6s"),
+              ("Oracle stems, 4 classes (multi-track MIDI input)", "oracle:htdemucs"),
+              ("Demucs htdemucs (drums, bass, other, vocals)", "demucs:htdemucs"),
+              ("Demucs htdemucs_6s (+ guitar, piano)", "demucs:htdemucs_6s"),
+              ("None: transcribe the mix alone", "none:htdemucs")]
+INPUT_TYPES = [".wav", ".flac", ".mp3", ".ogg", ".mid", ".midi"]
+SLOTS = 7  # the mix plus up to six stem classes
+PRESET_NONE = "(defaults)"
+
+
+def _presets() -> list[str]:
+    return [PRESET_NONE] + sorted(p.stem for p in (configs_dir() / "transcribe").glob("*.yaml"))
+
+
+def _config(preset: str, separator: str, transcriber: str, onset: float, frame: float,
+            min_note_ms: float, excerpt_s: float, settings: StudioSettings) -> ABConfig:
+    """The preset (server-side YAML: commands and paths never come from the browser) + the form."""
+    kind, model = (separator or SEPARATORS[0][1]).split(":", 1)
+    overrides: dict[str, Any] = {"separator": kind, "demucs_model": model, "transcriber": transcriber,
+                                 "onset_threshold": onset, "frame_threshold": frame,
+                                 "min_note_ms": min_note_ms,
+                                 "excerpt_s": excerpt_s if excerpt_s and excerpt_s > 0 else None}
+    if settings.on_space:
+        overrides["max_duration_s"] = 300.0
+    return load_config(ABConfig, _preset_path(preset), overrides)
+
+
+def _preset_path(preset: str | None) -> Path | None:
+    if not preset or preset == PRESET_NONE:
+        return None
+    return configs_dir() / "transcribe" / f"{Path(preset).name}.yaml"  # a name, never a path
+
+
+def _preset_form(preset: str) -> list:
+    """The form's values from a preset (defaults for keys it does not set)."""
+    cfg = load_config(ABConfig, _preset_path(preset))
+    separator = "none:htdemucs" if cfg.separator == "none" else f"{cfg.separator}:{cfg.demucs_model}"
+    return [separator, cfg.transcriber, cfg.onset_threshold,
+            cfg.frame_threshold, cfg.min_note_ms, cfg.excerpt_s or 0]
+
+
+def _run_dir(kind: str) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return workspace_dir() / "outputs" / "transcribe" / f"{kind}-{stamp}-{secrets.token_hex(3)}"
+
+
+def _file_path(upload: Any) -> str | None:
+    if upload is None:
+        return None
+    return upload if isinstance(upload, str) else getattr(upload, "name", None) or str(upload)
+
+
+def _summary(report: dict) -> str:
+    timings = ", ".join(f"{k} {v:.2f} s" for k, v in report["timings_s"].items())
+    device = "; ".join(f"{k}: {v}" for k, v in report["device"].items())
+    lines = [f"**{Path(report['input']).name}** ({report['kind']}, {report['duration_s']:.1f} s): "
+             f"sides {', '.join(report['sides'])}.",
+             f"Timings: {timings}.", f"Device: {device}."]
+    lines += [f"Note: {n}" for n in report["notes"]]
+    lines.append("Piano rolls: green = hits, red = misses (reference notes not found), blue = false "
+                 "notes. Onset-only F1 uses 50 ms and 50 cents; N/A = the reference has no notes.")
+    return "\n\n".join(lines)
+
+
+def _slot_updates(report: dict | None, side: str | None) -> list:
+    """Per slot: row visibility, title, audio, piano roll, MIDI download (mix first, then the
+    stems that sound; silent stems, such as vocals of a MIDI, show only in the table)."""
+    rows = []
+    if report:
+        stems = report["stems"]
+        rows = [s for s in stems if s["side"] == "mix"] + [
+            s for s in stems if s["side"] == side and s["skipped"] != "silent stem"]
+    updates: list = []
+    for i in range(SLOTS):
+        if i >= len(rows):
+            updates += [gr.update(visible=False), "", None, None, None]
+            continue
+        stem = rows[i]
+        png = Path(stem["wav"]).with_suffix(".png")
+        name = "the mix" if stem["side"] == "mix" else f"{stem['side']} · {stem['stem']}"
+        title = f"### {name}: {stem['n_notes']} notes"
+        if stem["skipped"]:
+            title += f" ({stem['skipped']})"
+        updates += [gr.update(visible=True), title, stem["wav"],
+                    str(png) if png.is_file() else None, stem["midi"]]
+    return updates
+
+
+def _stem_slots() -> list:
+    """SLOTS hidden rows (title, audio player, MIDI download | piano roll), flattened for outputs."""
+    outputs: list = []
+    for _ in range(SLOTS):
+        with gr.Row(visible=False) as row:
+            with gr.Column(scale=1):
+                title = gr.Markdown()
+                audio = gr.Audio(label="Audio", type="filepath", interactive=False)
+                midi = gr.File(label="Transcription (MIDI)", interactive=False)
+            roll = gr.Image(label="Piano roll over the reference", type="filepath",
+                            interactive=False, scale=3)
+        outputs += [row, title, audio, roll, midi]
+    return outputs
+
+
+def _run_handler(settings: StudioSettings):
+    """The A/B handler: run_ab, piano rolls, table rows, then the stem slots of the first side."""
+
+    @ui_errors("Check the input and the settings, then run again")
+    def on_run(path_in, ref_in, sep, trans, onset_t, frame_t, min_ms, excerpt_s, preset_name,
+               progress=gr.Progress()):
+        from pipelines.transcribe.compare import run_ab
+        from pipelines.transcribe.pianoroll import save_all
+        from pipelines.transcribe.report import comparison_table, table_csv
+
+        path = _file_path(path_in)
+        if not path:
+            raise StudioError("upload an audio file or a multi-track MIDI first")
+        cfg = _config(preset_name, sep, trans, onset_t, frame_t, min_ms, excerpt_s, settings)
+        result = run_ab(path, cfg, _run_dir("ab"), reference=_file_path(ref_in),
+                        progress=lambda f, d: progress(f, desc=d))
+        progress(0.97, desc="drawing piano rolls")
+        save_all(result, cfg.primary_tolerance_s)
+        rows = comparison_table(result.scores)
+        csv_path = result.out_dir / "table.csv"
+        csv_path.write_text(table_csv(rows), encoding="utf-8")
+        report = result.to_dict()
+        stem_sides = [s for s in result.sides if s != "mix"]
+        shown = stem_sides[0] if stem_sides else None
+        return [_summary(report), rows, str(result.out_dir / "report.json"),
+                str(csv_path) if rows else None, report,
+                gr.update(choices=stem_sides, value=shown)] + _slot_updates(report, shown)
+
+    return on_run
+
+
+def build(settings: StudioSettings) -> None:
+    """Lay out the Transcribe A/B tab and wire the A/B and batch endpoints."""
+    with gr.Tab("Transcribe A/B", id="transcribe"):
+        gr.Markdown("Does transcribing separated stems beat transcribing the mix? Upload audio with "
+                    "an optional reference MIDI, or a multi-track MIDI: the studio renders it into a "
+                    "mix and its true per-instrument stems (oracle stems) and scores every side.")
+        with gr.Row():
+            upload = gr.File(label="Audio (wav, flac, mp3, ogg) or multi-track MIDI",
+                             file_types=INPUT_TYPES, elem_id="transcribe-input")
+            reference = gr.File(label="Reference MIDI (optional, for audio input)",
+                                file_types=[".mid", ".midi"], elem_id="transcribe-reference")
+        with gr.Row():
+            separator = gr.Radio(SEPARATORS, value=SEPARATORS[0][1], label="Separator")
+            transcriber = gr.Dropdown(list(TRANSCRIBERS), value="basic-pitch", label="Transcriber")
+            preset = gr.Dropdown(_presets(), value=PRESET_NONE, label="Preset (configs/transcribe)")
+        defaults = ABConfig()
+        with gr.Row():
+            onset = gr.Slider(0.05, 0.95, value=defaults.onset_threshold, step=0.05,
+                              label="Onset threshold")
+            frame = gr.Slider(0.05, 0.95, value=defaults.frame_threshold, step=0.05,
+                              label="Frame threshold")
+            min_note = gr.Slider(10, 500, value=defaults.min_note_ms, step=1,
+                                 label="Minimum note length (ms)")
+            excerpt = gr.Number(value=30, minimum=0, label="Use the first N seconds (0 = all)")
+        run = gr.Button("Run the A/B", variant="primary", elem_id="transcribe-run")
+        summary = gr.Markdown(elem_id="transcribe-summary")
+        table = gr.Dataframe(headers=list(TABLE_COLUMNS), label="Comparison (onset-only F1 first)",
+                             interactive=False, elem_id="transcribe-table", wrap=True)
+        with gr.Row():
+            report_file = gr.File(label="Report (JSON)", interactive=False)
+            table_file = gr.File(label="Table (CSV)", interactive=False)
+        side = gr.Radio([], label="Show the stems of", elem_id="transcribe-side")
+        report_state = gr.State(None)
+        slot_outputs = _stem_slots()
+
+        on_run = _run_handler(settings)
+        run.click(on_run, [upload, reference, separator, transcriber, onset, frame, min_note, excerpt,
+                           preset],
+                  [summary, table, report_file, table_file, report_state, side] + slot_outputs,
+                  api_name="transcribe_ab")
+        preset.change(ui_errors("Fix the preset file in configs/transcribe")(_preset_form), [preset],
+                      [separator, transcriber, onset, frame, min_note, excerpt], api_name=False)
+        side.change(lambda report, chosen: _slot_updates(report, chosen), [report_state, side],
+                    slot_outputs, api_name=False, show_progress="hidden")
+        _build_batch(settings, separator, transcriber, onset, frame, min_note, excerpt, preset)
+
+
+def _build_batch(settings: StudioSettings, separator, transcriber, onset, frame, min_note, excerpt,
+                 preset) -> None:
+    """Batch mode: a zip or several multi-track MIDI files -> pooled scores, CSV and JSON."""
+    with gr.Accordion("Batch mode: a zip or several multi-track MIDI files", open=False):
+        files = gr.File(label="MIDI files or a .zip of them", file_count="multiple",
+                        file_types=[".mid", ".midi", ".zip"], elem_id="transcribe-batch-input")
+        go = gr.Button("Run the batch", elem_id="transcribe-batch-run")
+        batch_summary = gr.Markdown()
+        pooled = gr.Dataframe(label="Pooled scores (micro, macro; stems vs mix win/tie/loss)",
+                              interactive=False, wrap=True)
+        with gr.Row():
+            csv_file = gr.File(label="Per-song CSV", interactive=False)
+            pooled_file = gr.File(label="Pooled CSV", interactive=False)
+            json_file = gr.File(label="Report (JSON)", interactive=False)
+
+        @ui_errors("Upload multi-track MIDI files or a zip of them")
+        def on_batch(uploads, sep, trans, onset_t, frame_t, min_ms, excerpt_s, preset_name,
+                     progress=gr.Progress()):
+            from pipelines.transcribe.batch import run_batch
+
+            paths = [p for p in (_file_path(u) for u in (uploads or [])) if p]
+            if not paths:
+                raise StudioError("upload MIDI files or a .zip of them first")
+            cfg = _config(preset_name, sep, trans, onset_t, frame_t, min_ms, excerpt_s, settings)
+            out = run_batch(paths, cfg, _run_dir("batch"), progress=lambda f, d: progress(f, desc=d))
+            keep = ("side", "stem", "metric", "songs", "micro_f1", "macro_f1", "n_ref", "n_est",
+                    "n_match", "win", "tie", "loss")
+            rows = [[_cell(row.get(k)) for k in keep] for row in out["pooled"]
+                    if row["metric"].endswith("50ms")]
+            failed = "".join(f"\n\n- skipped {f['song']}: {f['error']}" for f in out["failed"])
+            text = (f"Scored {out['scored']} of {out['songs']} songs in {out['seconds']:.1f} s "
+                    f"(tie when |ΔF1| ≤ {out['tie_margin']}).{failed}")
+            return text, gr.update(value=rows, headers=list(keep)), out["csv"], out["pooled_csv"], \
+                out["json"]
+
+        go.click(on_batch, [files, separator, transcriber, onset, frame, min_note, excerpt, preset],
+                 [batch_summary, pooled, csv_file, pooled_file, json_file], api_name="transcribe_batch")
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return "N/A"
+    return round(value, 3) if isinstance(value, float) else value
