@@ -31,7 +31,7 @@ def _ingest(argv: list[str]) -> dict:
     parser.add_argument("--label", action="append", default=[], help="a free label, e.g. mood:calm (repeatable)")
     parser.add_argument("--keep-programs", action="store_true", help="keep instruments instead of one piano part")
     parser.add_argument("--keep-drums", action="store_true")
-    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="other IngestConfig fields")
+    parser.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE", help="other IngestConfig fields")
     args = parser.parse_args(argv)
     values = {"dataset": args.dataset, "style": args.style, "labels": args.label,
               "merge_tracks": not args.keep_programs, "drop_drums": not args.keep_drums}
@@ -47,7 +47,7 @@ def _tokenize(argv: list[str]) -> dict:
     parser = ArgumentParser(prog="python -m pipelines.data tokenize", description="Tokenize a dataset into splits.")
     parser.add_argument("name")
     parser.add_argument("--tokenizer", default="studio", help="preset name (studio, remi, tsd) or a YAML path")
-    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="TokenizerConfig overrides")
+    parser.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE", help="TokenizerConfig overrides")
     parser.add_argument("--augment", nargs="*", default=[], metavar="KEY=VALUE",
                         help="transpose=K tempo_pct=N velocity_jitter=J seed=S (train split only)")
     parser.add_argument("--valid", type=float, default=0.1, help="share of files for validation")

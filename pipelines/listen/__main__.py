@@ -30,7 +30,7 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create", help="render the clips of a new test and store it")
     create.add_argument("preset", nargs="?", default=None, help="a YAML preset (configs/listen/*.yaml)")
-    create.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a field")
+    create.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE", help="override a field")
     for field, kind in FLAGS.items():
         create.add_argument(f"--{field.replace('_', '-')}", dest=field, type=kind, default=None)
     serve = commands.add_parser("serve", help="launch the participant page of one test")

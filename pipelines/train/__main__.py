@@ -30,7 +30,7 @@ def _parser() -> Any:
             default=None,
             help="a YAML config or a preset name from configs/train/ (none: the defaults)",
         )
-        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+        p.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE")
         if name == "run":
             p.add_argument("--run-dir", default=None)
             p.add_argument("--resume-step", type=int, default=0)
@@ -43,7 +43,7 @@ def _parser() -> Any:
     p = sub.add_parser("continue")
     p.add_argument("run_id")
     p.add_argument("--preset", default=None)
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE")
     p = sub.add_parser("export")
     p.add_argument("run_id")
     p.add_argument("--name", required=True)

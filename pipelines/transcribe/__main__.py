@@ -33,7 +33,7 @@ def _parser() -> Any:
         sub.add_argument("inputs", nargs="+" if name == "batch" else 1, metavar="INPUT")
         sub.add_argument("--out", required=True, help="output folder")
         sub.add_argument("--config", default=None, help="a YAML preset (configs/transcribe/)")
-        sub.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+        sub.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE")
         if name == "ab":
             sub.add_argument("--reference", default=None, help="reference MIDI for audio input")
             sub.add_argument("--no-rolls", action="store_true", help="skip the piano-roll PNGs")
