@@ -4,15 +4,22 @@ from __future__ import annotations
 import gradio as gr
 
 from pipelines.common.errors import StudioError
-from pipelines.generate.api import METERS, MODELS, STYLES, GenerateConfig, generate
+from pipelines.generate.api import METERS, GenerateConfig, generate
 from pipelines.generate.examples import example_charts
+from pipelines.generate.model.loading import list_models
+from pipelines.music.chords import TOKEN_ROOTS
 from pipelines.music.metrics import METRIC_LABELS
 from pipelines.music.pianoroll import piano_roll_figure
+from pipelines.music.piece import read_midi
 
 from .common import ui_errors
 from .settings import StudioSettings
 
 STYLE_LABELS = {"Gospel": "gospel", "Mehldau": "mehldau"}
+KEYS = ["auto"] + [f"{root}{mode}" for mode in ("maj", "min") for root in TOKEN_ROOTS]
+EVIDENCE_LABELS = {"longest_copied_bars": "Longest stretch found in the training data (bars)",
+                   "copied_4bar_share": "Share of 4-bar windows found in the training data",
+                   "tokens_per_s": "Decoding speed (tokens/s)"}
 
 
 def _whole(value, name: str) -> int:
@@ -33,25 +40,93 @@ def _number(value, name: str) -> float:
         raise StudioError(f"{name} must be a number (got {value!r})") from None
 
 
-def metrics_rows(metrics: dict) -> list[list]:
-    """The metrics as (label, value) rows for the panel."""
-    return [[METRIC_LABELS.get(k, k), "n/a" if v is None else v] for k, v in metrics.items()]
+def metrics_rows(metrics: dict, corpus: dict | None = None, novelty: dict | None = None,
+                 decoding: dict | None = None) -> list[list]:
+    """The panel: (label, this take, training corpus) rows, then novelty and decoding speed."""
+    def show(value):
+        return "n/a" if value is None else value
+
+    rows = [[METRIC_LABELS.get(k, k), show(v), show((corpus or {}).get(k)) if corpus else "—"]
+            for k, v in metrics.items()]
+    for key in ("longest_copied_bars", "copied_4bar_share"):
+        if novelty:
+            rows.append([EVIDENCE_LABELS[key], show(novelty.get(key)), "—"])
+    if decoding:
+        rows.append([EVIDENCE_LABELS["tokens_per_s"], decoding.get("tokens_per_s"), "—"])
+    return rows
+
+
+def _take_view(take: dict) -> tuple:
+    """Piano roll, audio, MIDI and panel rows of one saved take (a dict kept in gr.State)."""
+    figure = piano_roll_figure(read_midi(take["midi"]), title=take["title"])
+    rows = metrics_rows(take["metrics"], take.get("corpus"), take.get("novelty"), take.get("decoding"))
+    return figure, take.get("wav"), take["midi"], rows
+
+
+def _run(cfg: GenerateConfig, progress) -> tuple:
+    result = generate(cfg, progress=lambda fraction, message: progress(fraction, desc=message))
+    if result.decoding.get("substitutions"):
+        gr.Info("Chords the model has no token for were played as the nearest it knows: "
+                + "; ".join(result.decoding["substitutions"]))
+    takes = []
+    for index, take in enumerate(result.takes):
+        title = (f"{cfg.style.title()} · seed {cfg.seed} · take {index + 1} · {result.piece.tempo_bpm:g} bpm "
+                 f"· {cfg.meter}")
+        takes.append({"midi": str(take.midi_path), "wav": str(take.wav_path) if take.wav_path else None,
+                      "metrics": take.metrics, "novelty": take.novelty, "corpus": result.corpus_metrics,
+                      "decoding": result.decoding, "title": title, "chart": result.chart.text(),
+                      "regenerable": take.tokens is not None})
+    summary = result.summary()
+    summary["midi"], summary["wav"] = result.midi_path.name, result.wav_path.name if result.wav_path else None
+    summary.pop("variations", None)  # no server paths in the page
+    if "decoding" in summary:
+        summary["decoding"] = {k: v for k, v in summary["decoding"].items() if k != "checkpoint"}
+    table = [[i + 1, t["metrics"].get("chord_accuracy_root"), t["metrics"].get("notes"),
+              (t["novelty"] or {}).get("longest_copied_bars", "—")] for i, t in enumerate(takes)]
+    picker = gr.update(choices=[str(i + 1) for i in range(len(takes))], value="1")
+    return (*_take_view(takes[0]), summary, table, takes, picker, takes[0])
 
 
 @ui_errors("Fix the input and press Generate again")
-def run_generate(chart: str, style: str, model: str, bars, tempo, seed, meter: str,
-                 progress: gr.Progress = gr.Progress()):
-    """Handler (and the named `generate` endpoint): returns piano roll, audio, MIDI, metrics, summary."""
+def run_generate(chart: str, style: str, model: str, bars, tempo, seed, meter: str, temperature=1.0, top_k=0,
+                 top_p=0.95, variations=1, key: str = "auto", primer=None, progress: gr.Progress = gr.Progress()):
+    """Handler (and the named `generate` endpoint): piano roll, audio, MIDI, metrics, summary of take 1,
+    then the variations table (inputs after ``meter`` are optional, so older callers keep working)."""
     cfg = GenerateConfig(
-        chords=chart, style=STYLE_LABELS.get(style, style), model=model,
+        chords=chart, style=STYLE_LABELS.get(style, style), model=model or "rules",
         bars=_whole(bars, "bars"), tempo_bpm=_number(tempo, "tempo"), seed=_whole(seed, "seed"),
-        meter=meter, render_audio=True)
-    result = generate(cfg, progress=lambda fraction, message: progress(fraction, desc=message))
-    title = f"{cfg.style.title()} · seed {cfg.seed} · {result.piece.tempo_bpm:g} bpm · {cfg.meter}"
-    figure = piano_roll_figure(result.piece, title=title)
-    summary = result.summary()
-    summary["midi"], summary["wav"] = result.midi_path.name, result.wav_path.name  # no server paths
-    return figure, str(result.wav_path), str(result.midi_path), metrics_rows(result.metrics), summary
+        meter=meter, render_audio=True, temperature=_number(temperature, "temperature"),
+        top_k=_whole(top_k, "top-k"), top_p=_number(top_p, "top-p"), variations=_whole(variations, "variations"),
+        key=None if key in (None, "", "auto") else key, primer_midi=_upload_path(primer))
+    return _run(cfg, progress)
+
+
+@ui_errors("Pick bars inside the take and press Regenerate again")
+def run_regenerate(current: dict | None, bar_range: str, model: str, style: str, meter: str, tempo, seed,
+                   temperature=1.0, top_k=0, top_p=0.95, progress: gr.Progress = gr.Progress()):
+    """Generate bars i-j of the shown take again; every other bar stays as it was."""
+    if not current or not current.get("regenerable"):
+        raise StudioError("there is no take of a trained model to regenerate yet; generate one first")
+    cfg = GenerateConfig(
+        chords=current["chart"], style=STYLE_LABELS.get(style, style), model=model, meter=meter,
+        tempo_bpm=_number(tempo, "tempo"), seed=_whole(seed, "seed"), render_audio=True,
+        temperature=_number(temperature, "temperature"), top_k=_whole(top_k, "top-k"),
+        top_p=_number(top_p, "top-p"), regenerate_from=current["midi"], regenerate_bars=str(bar_range or ""))
+    return _run(cfg, progress)
+
+
+def _upload_path(upload) -> str | None:
+    if upload is None or upload == "":
+        return None
+    return str(getattr(upload, "name", upload))
+
+
+def show_take(choice: str, takes: list[dict] | None):
+    """Switch the panel to another variation."""
+    if not takes or not choice:
+        return gr.update(), gr.update(), gr.update(), gr.update(), None
+    take = takes[int(choice) - 1]
+    return (*_take_view(take), take)
 
 
 def build(settings: StudioSettings) -> None:
@@ -59,32 +134,50 @@ def build(settings: StudioSettings) -> None:
     examples = example_charts()
     by_name = {e.name: e for e in examples}
     with gr.Tab("Generate", id="generate"):
-        gr.Markdown("Type a chord chart (bars split by `|`, `%` repeats a bar), pick a style and press "
-                    "**Generate**. Each seed is a different take; the metrics show how well the chords "
-                    "can be heard in the notes.")
+        gr.Markdown("Type a chord chart (bars split by `|`, `%` repeats a bar), pick a style and a model and "
+                    "press **Generate**. With a trained model the chords are forced into the sequence at their "
+                    "beats; the panel shows how well they can be heard in the notes next to the training "
+                    "corpus, and whether any stretch was copied from it.")
         with gr.Row():
             with gr.Column(scale=3):
                 example = gr.Dropdown(label="Example chart", choices=[e.name for e in examples], value=None)
                 chart = gr.Textbox(label="Chord chart", lines=3, value=examples[0].chart,
                                    placeholder="| Cmaj7 | Am7 D7 | Dm7 G7 | C6/9 |")
+                primer = gr.File(label="Continue this MIDI (optional, trained models)", file_types=[".mid", ".midi"],
+                                 type="filepath")
             with gr.Column(scale=2):
                 style = gr.Radio(label="Style", choices=list(STYLE_LABELS), value="Gospel")
-                model = gr.Dropdown(label="Model", choices=list(MODELS), value="rules")
+                with gr.Row():
+                    model = gr.Dropdown(label="Model", choices=list_models(), value="rules", scale=4)
+                    refresh = gr.Button("↻ models", size="sm", scale=1)
                 with gr.Row():
                     bars = gr.Slider(label="Bars", minimum=1, maximum=64, step=1, value=8)
                     meter = gr.Dropdown(label="Meter", choices=list(METERS), value="4/4")
+                    key = gr.Dropdown(label="Key", choices=KEYS, value="auto")
                 with gr.Row():
                     tempo = gr.Number(label="Tempo (bpm, 20-300)", value=examples[0].tempo_bpm, precision=0)
                     seed = gr.Number(label="Seed", value=1, precision=0)
+                    variations = gr.Slider(label="Variations", minimum=1, maximum=8, step=1, value=1)
+                with gr.Accordion("Sampling (trained models)", open=False):
+                    temperature = gr.Slider(label="Temperature", minimum=0.05, maximum=5.0, step=0.05, value=1.0)
+                    top_k = gr.Number(label="Top-k (0 = off)", value=0, precision=0)
+                    top_p = gr.Slider(label="Top-p", minimum=0.01, maximum=1.0, step=0.01, value=0.95)
         button = gr.Button("Generate", variant="primary")
+        pick = gr.Radio(label="Variation shown", choices=["1"], value="1")
         roll = gr.Plot(label="Piano roll", elem_classes=["pianoroll"])
         with gr.Row():
             audio = gr.Audio(label="Listen", type="filepath", interactive=False)
             midi = gr.File(label="MIDI download", interactive=False)
         with gr.Row():
-            metrics = gr.Dataframe(label="Metrics", headers=["metric", "value"], interactive=False,
-                                   elem_classes=["metrics-table"])
+            metrics = gr.Dataframe(label="Metrics", headers=["metric", "this take", "training corpus"],
+                                   interactive=False, elem_classes=["metrics-table"])
             summary = gr.JSON(label="Summary")
+        table = gr.Dataframe(label="Variations", headers=["take", "chord accuracy (root)", "notes",
+                                                           "longest copied (bars)"], interactive=False)
+        with gr.Row():
+            bar_range = gr.Textbox(label="Bars to regenerate (e.g. 3-4)", value="1-2", scale=3)
+            regen = gr.Button("Regenerate bars", scale=1)
+        takes, current = gr.State([]), gr.State(None)
 
         def pick_example(name):
             if not name:
@@ -92,6 +185,12 @@ def build(settings: StudioSettings) -> None:
             chosen = by_name[name]
             return chosen.chart, "Mehldau" if chosen.style == "mehldau" else "Gospel", chosen.tempo_bpm
 
+        outputs = [roll, audio, midi, metrics, summary, table, takes, pick, current]
         example.change(pick_example, inputs=example, outputs=[chart, style, tempo], api_name=False)
-        button.click(run_generate, inputs=[chart, style, model, bars, tempo, seed, meter],
-                     outputs=[roll, audio, midi, metrics, summary], api_name="generate")
+        refresh.click(lambda: gr.update(choices=list_models()), outputs=model, api_name=False)
+        button.click(run_generate, inputs=[chart, style, model, bars, tempo, seed, meter, temperature, top_k,
+                                           top_p, variations, key, primer],
+                     outputs=outputs, api_name="generate")
+        regen.click(run_regenerate, inputs=[current, bar_range, model, style, meter, tempo, seed, temperature,
+                                            top_k, top_p], outputs=outputs, api_name="regenerate")
+        pick.input(show_take, inputs=[pick, takes], outputs=[roll, audio, midi, metrics, current], api_name=False)

@@ -41,3 +41,23 @@ def test_bad_chart_shows_an_error_not_a_traceback(studio_server, page):
     toast = page.get_by_text("unknown chord symbol 'Hm7'")
     toast.first.wait_for(timeout=60_000)
     assert page.get_by_text("Traceback").count() == 0
+
+
+def test_generate_with_a_trained_checkpoint_in_the_browser(studio_server, page, tmp_path):
+    """A run's checkpoint appears in the model list after ↻, and its take shows the evidence rows."""
+    from test_generate_model_fixtures import write_tiny_checkpoint
+
+    url, home = studio_server
+    write_tiny_checkpoint(home / "runs" / "browser-run" / "checkpoints" / "best")
+    page.goto(url)
+    page.get_by_role("tab", name="Generate").click()
+    page.get_by_label("Chord chart").fill("| Dm7 | G7 | Cmaj7 | A7 |")
+    page.get_by_role("button", name="↻ models").click()
+    page.get_by_label("Model").click()
+    page.get_by_role("option", name="browser-run · best").click()
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.get_by_text("Decoding speed (tokens/s)").first.wait_for(timeout=180_000)
+    page.locator("audio[src]").first.wait_for(state="attached", timeout=60_000)
+    assert page.get_by_text("Longest stretch found in the training data (bars)").count() == 0  # no dataset here
+    assert page.locator(".toast-body.error, .toast-wrap .error").count() == 0
+    page.screenshot(path=str(tmp_path / "generate-model.png"), full_page=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -12,12 +12,13 @@ from ..common.files import atomic_write_json
 from ..common.paths import workspace_dir
 from ..music.chords import Chart, parse_chart
 from ..music.metrics import all_metrics
-from ..music.piece import Piece
+from ..music.piece import Piece, read_midi
 
 log = logging.getLogger(__name__)
 
 STYLES = ("gospel", "mehldau")
 METERS = {"4/4": (4, 4), "3/4": (3, 4), "5/4": (5, 4), "7/4": (7, 4)}
+BACKENDS = ("auto", "torch", "onnxruntime")
 Progress = Callable[[float, str], None]
 
 
@@ -37,9 +38,17 @@ class GenerateConfig:
     top_p: float = 0.95
     render_audio: bool = True
     out_dir: str | None = None       # None: <workspace>/outputs/<time>-<style>-<seed>
+    key: str | None = None           # trained models: "Ebmaj", "F#min"; None: estimated from the chart
+    variations: int = 1              # takes sampled at once (seed, seed+1 ... for rules)
+    base_model: str = ""             # an adapter's base folder when not the one it records
+    primer_midi: str | None = None   # continue this MIDI over the chart (trained models)
+    regenerate_from: str | None = None  # a take's .json/.mid: regenerate regenerate_bars of it
+    regenerate_bars: str = ""        # "3-4": bars (1-based, inclusive) to generate again
+    device: str = "cpu"              # cpu, cuda or mps (trained models)
+    backend: str = "auto"            # trained models: auto (the faster of torch / onnxruntime), torch, onnxruntime
 
     def validate(self) -> None:
-        if self.style not in STYLES:
+        if self.style not in STYLES and self.model in MODELS:
             raise StudioError(f"style must be one of {', '.join(STYLES)} (got {self.style!r})")
         if self.bars is not None and not 1 <= int(self.bars) <= 64:
             raise StudioError(f"bars must be 1-64 (got {self.bars})")
@@ -55,8 +64,35 @@ class GenerateConfig:
             raise StudioError(f"top-p must be in (0, 1] (got {self.top_p:g})")
         if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 0:
             raise StudioError(f"top-k must be a whole number ≥ 0 (got {self.top_k!r})")
+        if self.device not in ("cpu", "cuda", "mps"):
+            raise StudioError(f"device must be cpu, cuda or mps (got {self.device!r})")
+        if self.backend not in BACKENDS:
+            raise StudioError(f"backend must be one of {', '.join(BACKENDS)} (got {self.backend!r})")
+        if isinstance(self.variations, bool) or not isinstance(self.variations, int) or not 1 <= self.variations <= 8:
+            raise StudioError(f"variations must be 1-8 (got {self.variations!r})")
         if self.model not in MODELS:
-            raise StudioError(f"model must be one of {', '.join(MODELS)} (got {self.model!r})")
+            from .model.loading import resolve_model
+
+            resolve_model(self.model)  # raises with the models that exist
+        elif self.primer_midi or self.regenerate_from:
+            raise StudioError("continuing a MIDI and regenerating bars need a trained model, not "
+                              f"{self.model!r}; pick default or a checkpoint")
+
+
+@dataclass
+class Take:
+    """One variation: its piece, files, metrics, novelty and (trained models) its words."""
+
+    piece: Piece
+    midi_path: Path
+    wav_path: Path | None
+    metrics: dict
+    tokens: list[str] | None = None
+    novelty: dict | None = None
+
+    def summary(self) -> dict:
+        return {"midi": str(self.midi_path), "wav": str(self.wav_path) if self.wav_path else None,
+                "metrics": self.metrics, "novelty": self.novelty}
 
 
 @dataclass
@@ -70,13 +106,23 @@ class GenerateResult:
     wav_path: Path | None
     metrics: dict
     timings_s: dict = field(default_factory=dict)
+    takes: list[Take] = field(default_factory=list)   # every variation, the first is the one above
+    decoding: dict = field(default_factory=dict)      # trained models: tokens/s, backend, substitutions
+    corpus_metrics: dict | None = None                # the same metrics over the training corpus
 
     def summary(self) -> dict:
-        return {"midi": str(self.midi_path), "wav": str(self.wav_path) if self.wav_path else None,
-                "style": self.config.style, "model": self.config.model, "seed": self.config.seed,
-                "tempo_bpm": self.piece.tempo_bpm, "bars": self.piece.bars,
-                "meter": self.config.meter, "chart": self.chart.text(), "metrics": self.metrics,
-                "timings_s": self.timings_s}
+        out = {"midi": str(self.midi_path), "wav": str(self.wav_path) if self.wav_path else None,
+               "style": self.config.style, "model": self.config.model, "seed": self.config.seed,
+               "tempo_bpm": self.piece.tempo_bpm, "bars": self.piece.bars,
+               "meter": self.config.meter, "chart": self.chart.text(), "metrics": self.metrics,
+               "timings_s": self.timings_s}
+        if self.takes and self.takes[0].novelty is not None:
+            out["novelty"] = self.takes[0].novelty
+        if self.decoding:
+            out.update(decoding=self.decoding, corpus_metrics=self.corpus_metrics)
+        if len(self.takes) > 1:
+            out["variations"] = [t.summary() for t in self.takes]
+        return out
 
 
 def _rules_model(chart: Chart, cfg: GenerateConfig) -> Piece:
@@ -86,14 +132,14 @@ def _rules_model(chart: Chart, cfg: GenerateConfig) -> Piece:
     return perform_chart(chart, cfg.style, tempo, cfg.seed, METERS[cfg.meter])
 
 
-# model name -> play(chart, cfg) -> Piece. Trained checkpoints join here (issue 5).
+# model name -> play(chart, cfg) -> Piece. Trained checkpoints (any other --model) go through .model.takes.
 MODELS: dict[str, Callable[[Chart, GenerateConfig], Piece]] = {"rules": _rules_model}
 
 
 def generate(cfg: GenerateConfig, progress: Progress | None = None, midi_path: str | Path | None = None,
              wav_path: str | Path | None = None) -> GenerateResult:
-    """Chart -> performance -> MIDI (+ WAV) + metrics, written under ``cfg.out_dir`` (or to the
-    given ``midi_path`` / ``wav_path``)."""
+    """Chart -> performance(s) -> MIDI (+ WAV) + metrics, written under ``cfg.out_dir`` (or the first
+    take to the given ``midi_path`` / ``wav_path``)."""
     cfg.validate()
     report = progress or (lambda fraction, message: None)
     timings: dict[str, float] = {}
@@ -103,25 +149,60 @@ def generate(cfg: GenerateConfig, progress: Progress | None = None, midi_path: s
         chart = chart.fit(int(cfg.bars))
     elif len(chart) > 64:
         raise StudioError(f"the chart has {len(chart)} bars; at most 64 can be generated at once")
+    # 1. play: the rules engines (one take per seed) or a trained model (all variations in one batch)
     report(0.1, f"playing {len(chart)} bars in the {cfg.style} style")
-    piece = MODELS[cfg.model](chart, cfg)
+    pieces, words, novelty, decoding, corpus, chart = _play(chart, cfg, report)
     timings["generate"] = time.perf_counter() - t0
+    # 2. files and metrics for every take
     out_dir = Path(cfg.out_dir) if cfg.out_dir else _default_out_dir(cfg)
-    midi_path = piece.write_midi(midi_path or out_dir / f"{cfg.style}-seed{cfg.seed}.mid")
-    timings["midi"] = time.perf_counter() - t0 - timings["generate"]
+    takes = []
+    for index, piece in enumerate(pieces):
+        report(0.5 + 0.4 * index / len(pieces), f"writing take {index + 1} of {len(pieces)}")
+        stem = f"{cfg.style}-seed{cfg.seed}" + (f"-v{index + 1}" if len(pieces) > 1 else "")
+        midi = Path(midi_path) if (midi_path and index == 0) else out_dir / f"{stem}.mid"
+        wav = Path(wav_path) if (wav_path and index == 0) else None
+        takes.append(_write_take(piece, midi, wav, cfg, timings, words[index] if words else None,
+                                 novelty[index] if novelty else None))
+    first = takes[0]
+    result = GenerateResult(cfg, chart, first.piece, first.midi_path, first.wav_path, first.metrics,
+                            {k: round(v, 4) for k, v in timings.items()}, takes, decoding, corpus)
+    for take in takes:
+        atomic_write_json(take.midi_path.with_suffix(".json"),
+                          {**result.summary(), **take.summary(), "tokens": take.tokens, "config": asdict(cfg)})
+    return result
+
+
+def _play(chart: Chart, cfg: GenerateConfig, report: Progress) -> tuple:
+    """(pieces, words or None, novelty or None, decoding info, corpus metrics, the whole piece's chart)."""
+    if cfg.model in MODELS:
+        pieces = [MODELS[cfg.model](chart, replace(cfg, seed=cfg.seed + i)) for i in range(cfg.variations)]
+        return pieces, None, None, {}, None, chart
+    from .model.takes import model_takes
+
+    tempo = float(cfg.tempo_bpm) if cfg.tempo_bpm is not None else _default_tempo(cfg)
+    made = model_takes(chart, cfg, METERS[cfg.meter], tempo, report)
+    return made.pieces, made.words, made.novelty or None, made.info, made.corpus_metrics, made.chart
+
+
+def _default_tempo(cfg: GenerateConfig) -> float:
+    from .rules import default_tempo
+
+    return default_tempo(cfg.style, cfg.seed)
+
+
+def _write_take(piece: Piece, midi_path: Path, wav_path: Path | None, cfg: GenerateConfig,
+                timings: dict[str, float], words: list[str] | None, novelty: dict | None) -> Take:
+    t0 = time.perf_counter()
+    midi_path = piece.write_midi(midi_path)
+    timings["midi"] = timings.get("midi", 0.0) + time.perf_counter() - t0
     if cfg.render_audio or wav_path:
-        report(0.5, "rendering audio with FluidSynth")
         from ..music.render import render_wav
 
         t1 = time.perf_counter()
         wav_path = render_wav(piece.to_pretty_midi(), wav_path or midi_path.with_suffix(".wav")).path
-        timings["render"] = time.perf_counter() - t1
-    report(0.9, "measuring")
-    metrics = all_metrics(piece)
-    result = GenerateResult(cfg, chart, piece, midi_path, wav_path, metrics,
-                            {k: round(v, 4) for k, v in timings.items()})
-    atomic_write_json(Path(midi_path).with_suffix(".json"), {**result.summary(), "config": asdict(cfg)})
-    return result
+        timings["render"] = timings.get("render", 0.0) + time.perf_counter() - t1
+    # the panel measures the MIDI the user downloads (MIDI cuts a note re-struck before it ends)
+    return Take(piece, midi_path, wav_path, all_metrics(read_midi(midi_path)), words, novelty)
 
 
 def _default_out_dir(cfg: GenerateConfig) -> Path:

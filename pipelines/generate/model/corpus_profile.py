@@ -1,0 +1,124 @@
+"""What a model's training corpus looks like: its mean metrics and an index of its bars for novelty.
+
+The profile is computed once from the dataset's ``tokens/train.jsonl`` (the sequences the model
+saw) and cached as JSON: inside the checkpoint folder when it ships one (``corpus_profile.json``,
+so a shipped model needs no dataset), else under ``<workspace>/.cache/generate/`` keyed by the
+dataset file's size and time. Novelty: every bar with notes is hashed from its exact tokens; a
+generated piece is compared bar by bar with the training sequences: the longest run of
+consecutive bars found verbatim, and the share of its 4-bar windows found verbatim.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any, Sequence
+
+from ...common.files import atomic_write_json
+from ...common.paths import workspace_dir
+
+log = logging.getLogger(__name__)
+PROFILE_FILE = "corpus_profile.json"
+WINDOW_BARS = 4
+MAX_PROFILE_SEQUENCES = 400   # metrics are averaged over at most this many training sequences
+MAX_OCCURRENCES = 64          # a bar seen more often than this is extended from its first 64 places
+
+
+def bar_hashes(words: Sequence[str]) -> list[int]:
+    """One 63-bit hash per bar (BAR_START to the next); 0 for a bar without notes (never 'copied')."""
+    out, current = [], []
+    for word in words:
+        if word == "BAR_START":
+            if current:
+                out.append(_hash(current))
+            current = [word]
+        elif current and word != "SONG_END":
+            current.append(word)
+    if current:
+        out.append(_hash(current))
+    return out
+
+
+def _hash(bar: list[str]) -> int:
+    if not any(w.startswith("NOTE_") for w in bar):
+        return 0
+    return int.from_bytes(hashlib.blake2b(" ".join(bar).encode(), digest_size=8).digest(), "big") >> 1
+
+
+def dataset_train_file(dataset: str) -> Path | None:
+    path = workspace_dir() / "datasets" / dataset / "tokens" / "train.jsonl" if dataset else None
+    return path if path is not None and path.is_file() else None
+
+
+def build_profile(train_file: Path, decode) -> dict[str, Any]:
+    """Mean music-core metrics and the bar index of a tokens/train.jsonl (``decode``: words -> Piece)."""
+    from ...music.metrics import all_metrics
+
+    sums: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    sequences: list[list[int]] = []
+    lines = [ln for ln in train_file.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    for number, line in enumerate(lines):
+        words = json.loads(line)["text"].split()
+        sequences.append(bar_hashes(words))
+        if number >= MAX_PROFILE_SEQUENCES:
+            continue
+        for key, value in all_metrics(decode(words)).items():
+            if isinstance(value, (int, float)) and value is not None:
+                sums[key] = sums.get(key, 0.0) + float(value)
+                counts[key] = counts.get(key, 0) + 1
+    means = {k: round(sums[k] / counts[k], 4) for k in sums}
+    return {"source": str(train_file), "sequences": len(lines), "metrics": means, "bar_sequences": sequences}
+
+
+def load_profile(checkpoint: Path, dataset: str, decode) -> dict[str, Any] | None:
+    """The checkpoint's shipped profile, else the cached (or freshly built) one of its dataset; None if neither."""
+    shipped = Path(checkpoint) / PROFILE_FILE
+    if shipped.is_file():
+        return json.loads(shipped.read_text(encoding="utf-8"))
+    train_file = dataset_train_file(dataset)
+    if train_file is None:
+        return None
+    stat = train_file.stat()
+    cache = workspace_dir() / ".cache" / "generate" / f"{dataset}-{stat.st_size}-{int(stat.st_mtime)}.json"
+    if cache.is_file():
+        return json.loads(cache.read_text(encoding="utf-8"))
+    profile = build_profile(train_file, decode)
+    atomic_write_json(cache, profile)
+    return profile
+
+
+class NoveltyIndex:
+    """The training corpus's bars, for finding verbatim copies."""
+
+    def __init__(self, bar_sequences: Sequence[Sequence[int]]) -> None:
+        self.sequences = [list(s) for s in bar_sequences]
+        self.places: dict[int, list[tuple[int, int]]] = {}
+        self.windows: set[tuple[int, ...]] = set()
+        for s, seq in enumerate(self.sequences):
+            for b, h in enumerate(seq):
+                if h:
+                    places = self.places.setdefault(h, [])
+                    if len(places) < MAX_OCCURRENCES:
+                        places.append((s, b))
+            for b in range(len(seq) - WINDOW_BARS + 1):
+                window = tuple(seq[b:b + WINDOW_BARS])
+                if all(window):
+                    self.windows.add(window)
+
+    def novelty(self, words: Sequence[str]) -> dict[str, Any]:
+        """Longest run of bars found verbatim, and the share of 4-bar windows found verbatim."""
+        bars = bar_hashes(words)
+        longest = 0
+        for i, h in enumerate(bars):
+            for s, b in self.places.get(h, []) if h else []:
+                seq, k = self.sequences[s], 0
+                while i + k < len(bars) and b + k < len(seq) and bars[i + k] and bars[i + k] == seq[b + k]:
+                    k += 1
+                longest = max(longest, k)
+        windows = [tuple(bars[b:b + WINDOW_BARS]) for b in range(len(bars) - WINDOW_BARS + 1)]
+        copied = sum(1 for w in windows if all(w) and w in self.windows)
+        return {"longest_copied_bars": longest,
+                "copied_4bar_share": round(copied / len(windows), 4) if windows else None,
+                "windows_4bar": len(windows)}

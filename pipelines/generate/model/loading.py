@@ -1,0 +1,252 @@
+"""Trained models for generation: which exist, what a ``--model`` names, and one cache of loaded ones.
+
+A model is a checkpoint folder written by ``pipelines.train`` (``studio_checkpoint.json`` beside
+the Hugging Face weights or a peft adapter), shipped in ``checkpoints/`` or made by a run in
+``runs/<id>/checkpoints/<step-N|best>``. ``--model`` accepts ``default`` (``checkpoints/default``),
+``checkpoints/<name>``, ``runs/<id>/<checkpoint>``, or a folder path; an adapter's base comes from
+its card (or ``adapter_config.json``) unless one is given. Loaded bases sit in ``ModelCache`` keyed
+by (path, device); adapters attach to their base by name, so switching adapters never reloads it.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ...common.errors import StudioError
+from ...common.paths import REPO_ROOT, checkpoints_dir, workspace_dir
+from .events import EventSpace, event_space
+
+log = logging.getLogger(__name__)
+CARD = "studio_checkpoint.json"
+MAX_CONTEXT_TOKENS = 4096   # an LLM's window is far longer than anything it saw in music training
+_KIND_PREFIXES = ("STYLE_", "TEMPO_", "TIMESIG_", "KEY_", "POS_", "CHORD_", "PEDAL_", "NOTE_", "DUR_",
+                  "VEL_", "SONG_", "BAR_")
+_LABEL_RE = re.compile(r"^([A-Z][A-Z0-9]*)_([A-Za-z0-9][A-Za-z0-9_\-]{0,31})$")
+
+
+def _is_model_folder(path: Path) -> bool:
+    return path.is_dir() and ((path / CARD).is_file() or (path / "adapter_config.json").is_file()
+                              or (path / "config.json").is_file())
+
+
+def list_models() -> list[tuple[str, str]]:
+    """(label, value) for the model dropdown: rules, default, shipped checkpoints, run checkpoints."""
+    out = [("rules (rule-based engines)", "rules")]
+    shipped = checkpoints_dir()
+    if _is_model_folder(shipped / "default"):
+        out.append(("default (checkpoints/default)", "default"))
+    if shipped.is_dir():
+        for path in sorted(p for p in shipped.iterdir() if p.name != "default" and _is_model_folder(p)):
+            kind = "adapter" if (path / "adapter_config.json").is_file() else "model"
+            out.append((f"{path.name} (shipped {kind})", f"checkpoints/{path.name}"))
+    runs = workspace_dir() / "runs"
+    if runs.is_dir():
+        for run in sorted((p for p in runs.iterdir() if (p / "checkpoints").is_dir()), reverse=True):
+            for ckpt in sorted(p for p in (run / "checkpoints").iterdir() if _is_model_folder(p)):
+                out.append((f"{run.name} · {ckpt.name}", f"runs/{run.name}/{ckpt.name}"))
+    return out
+
+
+def resolve_model(name: str) -> Path:
+    """The checkpoint folder ``name`` refers to; a sentence naming what exists when there is none."""
+    text = str(name).strip()
+    if text == "default":
+        path = checkpoints_dir() / "default"
+        if not _is_model_folder(path):
+            raise StudioError("no default model is shipped in checkpoints/default; pick rules or a trained "
+                              "checkpoint")
+        return path
+    candidates = [Path(text)]
+    if text.startswith("checkpoints/"):
+        candidates.insert(0, checkpoints_dir() / text[len("checkpoints/"):])
+    if text.startswith("runs/") and text.count("/") == 2:
+        _, run, ckpt = text.split("/")
+        candidates.insert(0, workspace_dir() / "runs" / run / "checkpoints" / ckpt)
+    candidates += [workspace_dir() / text, REPO_ROOT / text]
+    for path in candidates:
+        if _is_model_folder(path):
+            return path.resolve()
+    known = ", ".join(v for _, v in list_models())
+    raise StudioError(f"model must be one of {known}, or a checkpoint folder (got {text!r})")
+
+
+def read_card(folder: Path) -> dict[str, Any]:
+    """What the trainer recorded about a checkpoint (method, base_model, vocab_mode, dataset ...)."""
+    card: dict[str, Any] = {}
+    if (folder / CARD).is_file():
+        card = json.loads((folder / CARD).read_text(encoding="utf-8"))
+    adapter = folder / "adapter_config.json"
+    if adapter.is_file():
+        card.setdefault("method", "lora")
+        card["adapter_base"] = json.loads(adapter.read_text(encoding="utf-8")).get("base_model_name_or_path", "")
+    card.setdefault("method", "full")
+    card.setdefault("vocab_mode", "scratch" if card["method"] == "scratch" else "added_tokens")
+    return card
+
+
+def adapter_base(folder: Path, card: dict[str, Any], base: str = "") -> Path:
+    """The local base model folder of an adapter (the one given, else the recorded one)."""
+    recorded = base or card.get("base_model") or card.get("adapter_base") or ""
+    for candidate in (Path(recorded), checkpoints_dir() / recorded, REPO_ROOT / recorded, folder.parent / recorded):
+        if recorded and _is_model_folder(candidate):
+            return candidate.resolve()
+    raise StudioError(f"the adapter {folder.name} was trained on base model {recorded or '(none recorded)'!r}, "
+                      "which is not a model folder on this machine; download or copy the base there, or give "
+                      "another base (--base)")
+
+
+@dataclass
+class LoadedModel:
+    """A model ready to decode: weights (adapter active), its tokenizer and event space."""
+
+    model: Any
+    tokenizer: Any
+    space: EventSpace
+    card: dict[str, Any]
+    path: Path
+    context_tokens: int
+    adapter: str | None = None
+    onnx: Any = None                 # an OnnxDecoder when the exported graph decodes faster
+    corpus: Any = None               # (profile, NoveltyIndex) of the training corpus, once read
+
+    def activate(self) -> None:
+        """Make this model's adapter the active one (several share one base; the base alone: none)."""
+        tuner = getattr(self.model, "base_model", None) if hasattr(self.model, "peft_config") else None
+        if tuner is None:
+            return
+        if self.adapter is None:
+            tuner.disable_adapter_layers()
+        else:
+            tuner.enable_adapter_layers()
+            self.model.set_adapter(self.adapter)
+
+    @property
+    def bos_id(self) -> int | None:
+        return self.tokenizer.bos_token_id
+
+    @property
+    def pad_id(self) -> int:
+        pad = self.tokenizer.pad_token_id
+        return int(pad if pad is not None else self.space.id("SONG_END"))
+
+
+@dataclass
+class _Base:
+    model: Any
+    adapters: dict[str, LoadedModel] = field(default_factory=dict)
+    plain: LoadedModel | None = None
+
+
+class ModelCache:
+    """Loaded bases keyed by (path, device), least recently used dropped beyond ``size``."""
+
+    def __init__(self, size: int = 2) -> None:
+        self.size, self._bases = size, OrderedDict()
+
+    def get(self, model: str, base: str = "", device: str = "cpu") -> LoadedModel:
+        folder = resolve_model(model)
+        card = read_card(folder)
+        if card["vocab_mode"] == "text":
+            raise StudioError(f"{folder.name} spells the event words as plain text (vocab_mode text); constrained "
+                              "generation needs one token per event word: train with vocab_mode added_tokens")
+        is_adapter = (folder / "adapter_config.json").is_file()
+        base_path = adapter_base(folder, card, base) if is_adapter else folder
+        key = (str(base_path), device)
+        entry = self._bases.get(key)
+        if entry is None:
+            entry = _Base(_load_weights(base_path, device))
+            self._bases[key] = entry
+            while len(self._bases) > self.size:
+                self._bases.popitem(last=False)
+        self._bases.move_to_end(key)
+        if not is_adapter:
+            if entry.plain is None:
+                entry.plain = _bind(entry.model, folder, card, None)
+            entry.plain.model = entry.model  # the PeftModel once adapters joined (activate turns them off)
+            return entry.plain
+        if str(folder) not in entry.adapters:  # a new adapter joins the base under its own name
+            name = f"adapter{len(entry.adapters)}"
+            entry.model = _attach_adapter(entry.model, folder, name)
+            entry.adapters[str(folder)] = _bind(entry.model, folder, card, name)
+        loaded = entry.adapters[str(folder)]
+        loaded.model = entry.model
+        return loaded
+
+    def clear(self) -> None:
+        self._bases.clear()
+
+
+@functools.cache
+def model_cache() -> ModelCache:
+    """The process's one model cache."""
+    return ModelCache()
+
+
+def _load_weights(folder: Path, device: str):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    if device == "cuda" and not torch.cuda.is_available() or device == "mps" and not torch.backends.mps.is_available():
+        raise StudioError(f"device {device} is not available on this machine; pick cpu")
+    try:
+        model = AutoModelForCausalLM.from_pretrained(str(folder))
+    except (OSError, ValueError) as exc:
+        raise StudioError(f"{folder} holds no loadable model ({type(exc).__name__}: {str(exc)[:160]})") from None
+    return model.to(device).eval()
+
+
+def _attach_adapter(model, folder: Path, name: str):
+    from peft import PeftModel
+
+    from transformers import AutoTokenizer
+
+    rows = len(AutoTokenizer.from_pretrained(str(folder)))
+    base = model.get_base_model() if isinstance(model, PeftModel) else model
+    if base.get_input_embeddings().weight.shape[0] != rows:
+        if isinstance(model, PeftModel):
+            raise StudioError(f"adapter {folder.name} has {rows} tokens but the adapters already on this base have "
+                              f"{base.get_input_embeddings().weight.shape[0]}; load it on its own base")
+        base.resize_token_embeddings(rows, mean_resizing=False)
+    if isinstance(model, PeftModel):
+        model.load_adapter(str(folder), adapter_name=name)
+        return model
+    return PeftModel.from_pretrained(model, str(folder), adapter_name=name).eval()
+
+
+def _bind(model, folder: Path, card: dict[str, Any], adapter: str | None) -> LoadedModel:
+    """Tokenizer + vocabulary + event space for one checkpoint on a loaded model."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    words = tokenizer.get_vocab()
+    added = tokenizer.get_added_vocab()  # an LLM's music words; a word-level tokenizer has them all in words
+    vocab = vocabulary_for(added if any(w.startswith("STYLE_") for w in added) else words, folder.name)
+    rows = model.get_output_embeddings().weight.shape[0] if adapter is None else \
+        model.get_base_model().get_output_embeddings().weight.shape[0]
+    space = event_space(vocab, words, rows, folder.name)
+    positions = getattr(model.config, "max_position_embeddings", None) or MAX_CONTEXT_TOKENS
+    trained = int(card.get("max_seq_len") or positions)
+    return LoadedModel(model, tokenizer, space, card, folder, min(positions, trained, MAX_CONTEXT_TOKENS), adapter)
+
+
+def vocabulary_for(words: dict[str, int], source: str):
+    """The studio Vocabulary whose styles and labels cover the model's event words."""
+    from ...data.vocab import Vocabulary
+
+    styles = [w[len("STYLE_"):] for w in words if w.startswith("STYLE_")]
+    labels = []
+    for word in words:
+        match = _LABEL_RE.match(word)
+        if match and not word.startswith(_KIND_PREFIXES):
+            group, value = match.groups()
+            labels.append(value if group == "LABEL" else f"{group.lower()}:{value}")
+    try:
+        return Vocabulary(styles=tuple(styles), labels=tuple(labels))
+    except StudioError as exc:
+        raise StudioError(f"{source} has event words the studio vocabulary cannot hold ({exc})") from None

@@ -1,0 +1,177 @@
+"""A trained model plays a chart: new pieces, continuations of a primer, and regenerated bars.
+
+All three are one recipe: a prompt of words the model reads (the header, then any bars kept
+before the new ones), rows that force the chart's chords into the bars to generate, the batched
+sampling loop, and the words of the whole piece (kept bars before and after untouched, so a
+regenerated take differs from its source only inside the chosen bars).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Sequence
+
+from ...common.errors import StudioError
+from .constrain import RowConstraint, bar_budget
+from .events import ChartPlan, chart_key, plan_chart
+from .sampling import LoopStats, Sampling, TorchStepper, run_rows
+
+if TYPE_CHECKING:
+    from ...music.chords import Chart
+    from ...music.piece import Piece
+    from .loading import LoadedModel
+
+MIN_BAR_TOKENS = 24        # below this a bar holds its chord and five notes at most: refuse instead
+MAX_BAR_TOKENS = 384       # a bar of the densest training music is ~250 tokens
+KEEP_CONTEXT_SHARE = 0.5   # a long primer is cut to at most this share of the context (newest bars kept)
+
+
+@dataclass
+class Request:
+    """What to play: the chart's bars to generate and the piece around them."""
+
+    chart: "Chart"
+    style: str
+    tempo_bpm: float
+    time_signature: tuple[int, int]
+    key: str | None = None
+    seed: int = 1
+    variations: int = 1
+    sampling: Sampling = field(default_factory=Sampling)
+    pitch_range: tuple[int, int] = (21, 108)
+    backend: str = "torch"     # or onnxruntime (the exported scratch model, see .onnx_export)
+
+
+@dataclass
+class Played:
+    """Every variation's words, the stats of the loop and what was changed to fit the vocabulary."""
+
+    takes: list[list[str]]
+    stats: LoopStats
+    substitutions: list[str]
+    bars_before: int = 0      # kept bars in front of the generated ones (primer or untouched bars)
+
+
+def header_words(loaded: "LoadedModel", request: Request) -> list[str]:
+    """STYLE_ TEMPO_ TIMESIG_ KEY_ SONG_START, each checked against the model's words."""
+    from ...data.vocab import TEMPO_BUCKETS
+
+    space = loaded.space
+    style = f"STYLE_{request.style}"
+    if not space.has(style):
+        known = sorted(w[6:] for w in space.vocab.tokens if w.startswith("STYLE_") and space.has(w))
+        raise StudioError(f"this model has no style {request.style!r} (it knows {', '.join(known)})")
+    n, d = request.time_signature
+    key = request.key or chart_key(request.chart)
+    if not space.has(f"KEY_{key}"):
+        raise StudioError(f"key must be a tonic and maj or min, such as Ebmaj or F#min (got {key!r})")
+    if not space.has(f"TIMESIG_{n}/{d}"):
+        raise StudioError(f"this model has no {n}/{d} meter token; pick another meter")
+    tempo = min(TEMPO_BUCKETS, key=lambda b: abs(b - request.tempo_bpm))
+    return [style, f"TEMPO_{tempo}", f"TIMESIG_{n}/{d}", f"KEY_{key}", "SONG_START"]
+
+
+def _plan(loaded: "LoadedModel", request: Request) -> ChartPlan:
+    plan = plan_chart(request.chart, loaded.space, request.time_signature)
+    for bar in plan.bars:
+        for tick, _ in bar.chords:
+            loaded.space.id(f"POS_{tick}")
+    return plan
+
+
+def _fit_prompt(loaded: "LoadedModel", head: list[str], bars: list[list[str]], new_bars: int) -> list[str]:
+    """The header and as many of the newest kept bars as leave room for ``new_bars`` bars."""
+    room = min(int(loaded.context_tokens * KEEP_CONTEXT_SHARE),
+               loaded.context_tokens - 1 - new_bars * MIN_BAR_TOKENS * 3) - len(head)
+    kept: list[list[str]] = []
+    for bar in reversed(bars):
+        if sum(map(len, kept)) + len(bar) > room:
+            break
+        kept.insert(0, bar)
+    return head + [w for bar in kept for w in bar]
+
+
+def _rows(loaded: "LoadedModel", request: Request, prompt: list[str], plan_bars, ends_song: bool,
+          salt: int = 0) -> Played:
+    space = loaded.space
+    ids = ([loaded.bos_id] if loaded.bos_id is not None else []) + [space.id(w) for w in prompt]
+    budget = bar_budget(loaded.context_tokens, len(ids), plan_bars, MAX_BAR_TOKENS)
+    if budget < MIN_BAR_TOKENS:
+        fits = next((n for n in range(len(plan_bars), 0, -1)
+                     if bar_budget(loaded.context_tokens, len(ids), plan_bars[:n], MAX_BAR_TOKENS) >= MIN_BAR_TOKENS), 0)
+        raise StudioError(f"{len(plan_bars)} bars do not fit in this model's context of {loaded.context_tokens} "
+                          f"tokens (about {fits} fit); shorten the chart or the primer, or pick a model trained "
+                          "on longer sequences")
+    state = space.vocab.state_after(prompt)
+    cache: dict = {}
+    rows = [RowConstraint(space, state, plan_bars, ends_song, budget, request.pitch_range, cache)
+            for _ in range(request.variations)]
+    seeds = [request.seed * 1000 + i + salt for i in range(request.variations)]
+    loaded.activate()
+    stepper = loaded.onnx.stepper() if request.backend == "onnxruntime" else TorchStepper(loaded.model)
+    stats = run_rows(stepper, ids, rows, request.sampling, seeds, loaded.pad_id)
+    return Played([row.words() for row in rows], stats, [])
+
+
+def play(loaded: "LoadedModel", request: Request) -> Played:
+    """New pieces: the header, then every bar of the chart generated."""
+    plan = _plan(loaded, request)
+    head = header_words(loaded, request)
+    played = _rows(loaded, request, head, plan.bars, ends_song=True)
+    played.takes = [head + words for words in played.takes]
+    played.substitutions = plan.substitutions
+    return played
+
+
+def continue_piece(loaded: "LoadedModel", request: Request, primer: "Piece") -> Played:
+    """The primer's bars (as the model's words), then the chart generated after them."""
+    from ...data.vocab import Header
+
+    head = header_words(loaded, request)
+    key = head[3][len("KEY_"):]
+    words = loaded.space.vocab.encode(primer, Header(style=request.style, tempo_bpm=request.tempo_bpm,
+                                                     time_signature=request.time_signature, key=key))
+    bars = split_bars(words)[:primer.bars]  # a pedal lifted at the very end opens no bar of its own
+    unknown = sorted({w for bar in bars for w in bar if not loaded.space.has(w)})
+    if unknown:
+        raise StudioError(f"the primer uses words this model does not know ({', '.join(unknown[:5])})")
+    plan = _plan(loaded, request)
+    prompt = _fit_prompt(loaded, head, bars, len(plan.bars))
+    played = _rows(loaded, request, prompt, plan.bars, ends_song=True)
+    primer_words = head + [w for bar in bars for w in bar]
+    played.takes = [primer_words + new for new in played.takes]
+    played.substitutions, played.bars_before = plan.substitutions, len(bars)
+    return played
+
+
+def regenerate(loaded: "LoadedModel", request: Request, source: Sequence[str], first_bar: int,
+               last_bar: int) -> Played:
+    """Bars ``first_bar``-``last_bar`` (1-based, inclusive) of ``source`` generated again, the others kept."""
+    head_end = list(source).index("SONG_START") + 1
+    head, bars = list(source[:head_end]), split_bars(source)
+    if not 1 <= first_bar <= last_bar <= len(bars):
+        raise StudioError(f"bars to regenerate must be within 1-{len(bars)}, first ≤ last "
+                          f"(got {first_bar}-{last_bar})")
+    if len(request.chart) != len(bars):
+        raise StudioError(f"the chart has {len(request.chart)} bars but the take has {len(bars)}; "
+                          "regenerate with the take's own chart")
+    plan = _plan(loaded, request)
+    prompt = _fit_prompt(loaded, head, bars[:first_bar - 1], last_bar - first_bar + 1)
+    ends_song = last_bar == len(bars)
+    played = _rows(loaded, request, prompt, plan.bars[first_bar - 1:last_bar], ends_song,
+                   salt=7919 * first_bar + 104729 * last_bar)  # not the take's own draws again
+    before = head + [w for bar in bars[:first_bar - 1] for w in bar]
+    after = [w for bar in bars[last_bar:] for w in bar] + ([] if ends_song else ["SONG_END"])
+    played.takes = [before + new + after for new in played.takes]
+    played.substitutions, played.bars_before = plan.substitutions, first_bar - 1
+    return played
+
+
+def split_bars(words: Sequence[str]) -> list[list[str]]:
+    """The bars of a sequence (each from its BAR_START), header and SONG_END left out."""
+    bars: list[list[str]] = []
+    for word in words:
+        if word == "BAR_START":
+            bars.append([])
+        if bars and word != "SONG_END":
+            bars[-1].append(word)
+    return bars

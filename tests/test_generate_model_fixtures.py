@@ -1,0 +1,35 @@
+"""Tiny real models for the generate tests: a 2-layer Llama on the studio vocabulary, saved as a checkpoint.
+
+Imported by tests/test_generate_model_*.py (no tests here). The folder is what ``pipelines.train``
+writes for a scratch run: Hugging Face weights, the word-level tokenizer and ``studio_checkpoint.json``.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def write_tiny_checkpoint(folder: Path, hidden: int = 32, layers: int = 2, context: int = 1024, seed: int = 0,
+                          styles: tuple[str, ...] = (), dataset: str = "") -> Path:
+    """A random-weight scratch checkpoint on the full studio vocabulary."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from pipelines.data.vocab import Vocabulary
+    from pipelines.train.data import scratch_tokenizer
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer = scratch_tokenizer(Vocabulary(styles=styles).tokens)
+    torch.manual_seed(seed)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=hidden * 2,
+                         num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=4,
+                         max_position_embeddings=context, tie_word_embeddings=True,
+                         pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
+                         eos_token_id=tokenizer.eos_token_id)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    card = {"method": "scratch", "backend": "torch", "base_model": "", "vocab_mode": "scratch",
+            "dataset": dataset, "init_from": ""}
+    (folder / "studio_checkpoint.json").write_text(json.dumps(card), encoding="utf-8")
+    return folder

@@ -1,0 +1,69 @@
+"""Shipping a checkpoint: model files, the corpus profile (figures and novelty without the dataset) and a card."""
+from __future__ import annotations
+
+import json
+
+from test_generate_model_fixtures import write_tiny_checkpoint
+
+
+def write_token_dataset(home, name: str = "mini") -> list[list[str]]:
+    """datasets/<name>/tokens/train.jsonl made from rule-based takes encoded with the studio vocabulary."""
+    from pipelines.data.vocab import Header, Vocabulary
+    from pipelines.generate.rules import perform_chart
+    from pipelines.music.chords import parse_chart
+
+    vocab = Vocabulary()
+    rows = []
+    for seed, chart in enumerate(["| Dm7 | G7 | Cmaj7 | A7 |", "| Fmaj7 | Bb7 | Em7 | A7 |"]):
+        piece = perform_chart(parse_chart(chart), "gospel", 90.0, seed)
+        rows.append(vocab.encode(piece, Header("gospel", (), 90.0, (4, 4), "Cmaj")))
+    folder = home / "datasets" / name / "tokens"
+    folder.mkdir(parents=True)
+    (folder / "train.jsonl").write_text("".join(json.dumps({"text": " ".join(r), "style": "gospel"}) + "\n"
+                                                for r in rows))
+    return rows
+
+
+def test_ship_writes_profile_and_card_and_the_shipped_model_needs_no_dataset(studio_home, tmp_path, monkeypatch):
+    import shutil
+
+    from pipelines.generate.api import GenerateConfig, generate
+    from pipelines.generate.model import loading, ship
+
+    rows = write_token_dataset(studio_home)
+    source = write_tiny_checkpoint(tmp_path / "run-best")
+    shipped_root = tmp_path / "checkpoints"
+    monkeypatch.setattr(ship, "checkpoints_dir", lambda: shipped_root)
+    monkeypatch.setattr(loading, "checkpoints_dir", lambda: shipped_root)
+    done = ship.ship_checkpoint(str(source), "default", "mini", notes="A test model.")
+    dest = shipped_root / "default"
+    assert {"model.safetensors", "tokenizer.json", "corpus_profile.json", "README.md"} <= set(done["files"])
+    profile = json.loads((dest / "corpus_profile.json").read_text())
+    assert profile["sequences"] == 2 and profile["metrics"]["chord_accuracy_root"] > 0.5
+    assert "A test model." in (dest / "README.md").read_text()
+    assert ("default (checkpoints/default)", "default") in loading.list_models()
+    shutil.rmtree(studio_home / "datasets")  # the shipped profile stands in for the dataset
+    result = generate(GenerateConfig(chords="| Dm7 | G7 | Cmaj7 | A7 |", model="default", backend="torch",
+                                     render_audio=False))
+    assert result.corpus_metrics == profile["metrics"] and result.takes[0].novelty is not None
+    copied = generate(GenerateConfig(chords="| C |", model="default", backend="torch", render_audio=False))
+    assert copied.takes[0].novelty["windows_4bar"] == 0 and len(rows) == 2
+
+
+def test_every_shipped_checkpoint_loads_and_plays_a_chart(tmp_path):
+    """checkpoints/<name> in the repository: each one (model or adapter) plays 4 bars with the chords forced."""
+    from pipelines.common.paths import checkpoints_dir
+    from pipelines.generate.api import GenerateConfig, generate
+    from pipelines.generate.model.loading import list_models
+
+    shipped = [value for _, value in list_models() if value == "default" or value.startswith("checkpoints/")]
+    if not shipped:
+        import pytest
+
+        pytest.skip(f"no checkpoint is shipped in {checkpoints_dir()}")
+    for value in shipped:
+        result = generate(GenerateConfig(chords="| Dm7 | G7 | Cmaj7 | A7b9 |", model=value, backend="torch",
+                                         out_dir=str(tmp_path / value.replace("/", "-")), render_audio=False))
+        assert result.piece.bars == 4 and result.corpus_metrics is not None, value
+        assert [w for w in result.takes[0].tokens if w.startswith("CHORD_")] == \
+            ["CHORD_Dm7", "CHORD_G7", "CHORD_Cmaj7", "CHORD_A7b9"], value
