@@ -97,3 +97,10 @@ def test_corpus_generator_writes_playable_files(tmp_path):
         assert 60 <= entry["tempo_bpm"] <= 140
         assert len(piece.notes) == entry["notes"]
         assert [e.chord.symbol for e in piece.chords][:1] == [parse_chart(entry["chart"]).bars[0][0].symbol]
+
+
+def test_default_tempo_for_any_style():
+    from pipelines.generate.rules import default_tempo
+
+    assert 56 <= default_tempo("mehldau", 3) <= 118
+    assert 70 <= default_tempo("general", 3) <= 130  # a trained model's own style

@@ -13,8 +13,10 @@ ENGINES: dict[str, Callable] = {
     "gospel": gospel.perform,
     "mehldau": mehldau.perform,
 }
-# Tempo ranges a seed draws from when none is given (MUSIC.md).
+# Tempo ranges a seed draws from when none is given (MUSIC.md); other styles (a trained model's
+# "general", "pop" ...) use GENERAL_TEMPO_RANGE.
 DEFAULT_TEMPO_RANGES = {"gospel": (66, 128), "mehldau": (56, 118)}
+GENERAL_TEMPO_RANGE = (70, 130)
 
 
 def perform_chart(chart: Chart, style: str, tempo_bpm: float, seed: int,
@@ -34,5 +36,6 @@ def perform_chart(chart: Chart, style: str, tempo_bpm: float, seed: int,
 
 
 def default_tempo(style: str, seed: int) -> float:
-    low, high = DEFAULT_TEMPO_RANGES[style]
+    """The tempo a seed draws for ``style`` when none is given."""
+    low, high = DEFAULT_TEMPO_RANGES.get(style, GENERAL_TEMPO_RANGE)
     return float(random.Random(f"tempo:{style}:{seed}").randint(low, high))
