@@ -159,15 +159,19 @@ def piece_from_pretty_midi(pm: "pretty_midi.PrettyMIDI", include_drums: bool = F
                  chords=chords, pedal=pedal, program=program)
 
 
-def read_midi(path: str | os.PathLike, include_drums: bool = False) -> Piece:
-    """Read a MIDI file into a Piece; a corrupt file raises StudioError naming it."""
+def load_pretty_midi(path: str | os.PathLike) -> "pretty_midi.PrettyMIDI":
+    """Read a MIDI file with pretty_midi; a missing or corrupt file raises StudioError naming it."""
     import pretty_midi
 
     path = Path(path)
     if not path.is_file():
         raise StudioError(f"MIDI file {path} does not exist")
     try:
-        pm = pretty_midi.PrettyMIDI(str(path))
+        return pretty_midi.PrettyMIDI(str(path))
     except Exception as exc:  # mido raises many kinds on corrupt files
-        raise StudioError(f"{path.name} is not a readable MIDI file ({exc})") from None
-    return piece_from_pretty_midi(pm, include_drums=include_drums)
+        raise StudioError(f"{path.name} is not a readable MIDI file ({str(exc)[:100]})") from None
+
+
+def read_midi(path: str | os.PathLike, include_drums: bool = False) -> Piece:
+    """Read a MIDI file into a Piece; a corrupt file raises StudioError naming it."""
+    return piece_from_pretty_midi(load_pretty_midi(path), include_drums=include_drums)

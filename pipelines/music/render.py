@@ -105,15 +105,9 @@ _CACHE = _SoundfontCache()
 def _load_midi(midi: MidiLike) -> "pretty_midi.PrettyMIDI":
     import pretty_midi
 
-    if isinstance(midi, pretty_midi.PrettyMIDI):
-        return midi
-    path = Path(midi)
-    if not path.is_file():
-        raise StudioError(f"MIDI file {path} does not exist")
-    try:
-        return pretty_midi.PrettyMIDI(str(path))
-    except Exception as exc:  # mido raises many kinds on corrupt files
-        raise StudioError(f"{path.name} is not a readable MIDI file ({exc})") from None
+    from .piece import load_pretty_midi
+
+    return midi if isinstance(midi, pretty_midi.PrettyMIDI) else load_pretty_midi(midi)
 
 
 def _events(pm: "pretty_midi.PrettyMIDI", sample_rate_hz: int) -> list[tuple[int, int, tuple]]:

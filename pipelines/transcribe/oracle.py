@@ -40,16 +40,10 @@ def stem_class(program: int, is_drum: bool, classes: tuple[str, ...]) -> str:
 
 def read_multitrack(path: str | Path) -> "pretty_midi.PrettyMIDI":
     """Read a MIDI file; refuse unreadable files, files without notes and drums-only files."""
-    import pretty_midi
+    from ..music.piece import load_pretty_midi
 
-    path = Path(path)
-    if not path.is_file():
-        raise StudioError(f"MIDI file {path} does not exist")
-    try:
-        pm = pretty_midi.PrettyMIDI(str(path))
-    except Exception as exc:  # mido raises many kinds on corrupt files
-        raise StudioError(f"{path.name} is not a readable MIDI file ({str(exc)[:100]})") from None
-    check_pitched(pm, path.name)
+    pm = load_pretty_midi(path)
+    check_pitched(pm, Path(path).name)
     return pm
 
 
