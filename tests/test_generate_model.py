@@ -58,9 +58,12 @@ def test_100_random_charts_per_meter_decode_with_exact_bars_and_forced_chords(ti
         cache: dict = {}
         rows = [RowConstraint(space, vocab.state_after(head), p.bars, True,
                               bar_budget(loaded.context_tokens, len(prompt), p.bars, 60), cache=cache) for p in plans]
+        begun: dict[int, list] = {}   # bars reported as they begin, and the row's last word then
         run_rows(TorchStepper(loaded.model), prompt, rows, Sampling(1.5, 0, 1.0),
-                 [batch * 100 + i for i in range(50)], loaded.pad_id)
+                 [batch * 100 + i for i in range(50)], loaded.pad_id,
+                 on_bar=lambda i, row: begun.setdefault(i, []).append((row.bar, row.words()[-1])))
         for index, (plan, row) in enumerate(zip(plans, rows)):
+            assert begun[index] == [(bar, plan.bars[bar].chords[0][1]) for bar in range(len(plan.bars))]
             words = head + row.words()
             assert vocab.check(words) == [], (index, words)
             assert words[-1] == "SONG_END" and words.count("BAR_START") == len(plan.bars)
@@ -129,6 +132,30 @@ def test_continuation_keeps_the_primer(tiny, tmp_path):
     assert split_bars(result.takes[0].tokens)[:3] == split_bars(primer_words)[:3]
     assert result.piece.bars == 5 and result.chart.text().endswith("| Fmaj7 | Bb7 |")
     assert chord_marks(result.takes[0].tokens)[3][0] == (0, "CHORD_Fmaj7")
+
+
+def test_audio_rendered_while_playing_equals_a_one_shot_render(tiny, tmp_path, caplog):
+    """Variations, a continuation and a regenerated middle: every WAV rendered bar by bar during decoding
+    is the very file a render of the finished take writes, and none had to start over."""
+    import logging
+
+    from pipelines.music.render import render_wav
+
+    chart = "| Cmaj7 | Am7 D7 | Dm7 G7 | Cmaj7 | Fmaj7 |"
+    caplog.set_level(logging.INFO, logger="pipelines.music.render")
+    played = generate(GenerateConfig(chords=chart, model=str(tiny), backend="torch", seed=3, variations=2,
+                                     out_dir=str(tmp_path / "a")))
+    again = generate(GenerateConfig(chords=chart, model=str(tiny), backend="torch", seed=8,
+                                    regenerate_from=str(played.midi_path), regenerate_bars="2-3",
+                                    out_dir=str(tmp_path / "b")))
+    continued = generate(GenerateConfig(chords="| Bb7 | Ebmaj7 |", model=str(tiny), backend="torch",
+                                        primer_midi=str(played.midi_path), out_dir=str(tmp_path / "c")))
+    takes = played.takes + again.takes + continued.takes
+    assert len(takes) == 4
+    for index, take in enumerate(takes):
+        one_shot = render_wav(take.piece.to_pretty_midi(), tmp_path / f"one-shot-{index}.wav").path
+        assert take.wav_path.read_bytes() == one_shot.read_bytes()
+    assert "rendering from the start" not in caplog.text
 
 
 def test_hf_generate_with_the_grammar_logits_processor_stays_valid(tiny):

@@ -7,7 +7,7 @@ import soundfile
 
 from pipelines.common.errors import StudioError
 from pipelines.music.piece import Note, Piece
-from pipelines.music.render import find_soundfont, loudness_lufs, render_wav, synthesize
+from pipelines.music.render import StreamingRender, find_soundfont, loudness_lufs, render_wav, synthesize
 
 
 def four_bar_piece(velocity: int = 80) -> Piece:
@@ -54,3 +54,35 @@ def test_missing_soundfont_and_corrupt_midi_are_clear(tmp_path):
     bad.write_bytes(b"this is not midi")
     with pytest.raises(StudioError, match="not a readable MIDI file"):
         render_wav(bad, tmp_path / "bad.wav")
+
+
+def test_a_render_streamed_bar_by_bar_equals_the_one_shot_render(tmp_path):
+    """Bars rendered as they are written (a model still playing) give the very samples of one render."""
+    piece = four_bar_piece()
+    piece.notes.append(Note(start=1.5, pitch=48, duration=9.0, velocity=70))   # rings across three bars
+    piece.pedal = [(0.0, 3.5), (6.0, 15.0)]
+    whole = synthesize(piece.to_pretty_midi())
+    stream = StreamingRender()
+    for bars in range(1, 4):   # what the model had written when bar ``bars + 1`` began
+        written = Piece(notes=[n for n in piece.notes if n.start < 4 * bars], tempo_bpm=120, bars_hint=bars,
+                        pedal=[(down, up) for down, up in piece.pedal if down < 4 * bars])
+        stream.advance(written.to_pretty_midi(), piece.seconds(4 * bars))
+    assert not stream.diverged
+    assert np.array_equal(stream.audio(piece.to_pretty_midi()), whole)
+    # a changed note that was already rendered: noticed, rendered again from the start
+    changed = StreamingRender()
+    changed.advance(piece.to_pretty_midi(), 4.0)
+    piece.notes[0] = Note(start=0.0, pitch=61, duration=0.5, velocity=80)
+    assert np.array_equal(changed.audio(piece.to_pretty_midi()), synthesize(piece.to_pretty_midi()))
+
+
+def test_loudness_matches_pyloudnorm_and_a_gain_shifts_it_exactly():
+    import pyloudnorm
+
+    from pipelines.music.render import _block_loudness, _gated_loudness
+
+    audio = synthesize(four_bar_piece().to_pretty_midi())
+    reference = pyloudnorm.Meter(44_100).integrated_loudness(audio.astype(np.float64))
+    assert loudness_lufs(audio, 44_100) == pytest.approx(reference, abs=1e-9)
+    quiet = (audio * 0.1).astype(np.float32)
+    assert _gated_loudness(_block_loudness(audio, 44_100), -20.0) == pytest.approx(loudness_lufs(quiet, 44_100), abs=1e-4)

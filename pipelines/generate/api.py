@@ -5,7 +5,7 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..common.errors import StudioError
 from ..common.files import atomic_write_json
@@ -13,6 +13,9 @@ from ..common.paths import workspace_dir
 from ..music.chords import Chart, parse_chart
 from ..music.metrics import all_metrics
 from ..music.piece import Piece, read_midi
+
+if TYPE_CHECKING:
+    from ..music.render import StreamingRender
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +154,7 @@ def generate(cfg: GenerateConfig, progress: Progress | None = None, midi_path: s
         raise StudioError(f"the chart has {len(chart)} bars; at most 64 can be generated at once")
     # 1. play: the rules engines (one take per seed) or a trained model (all variations in one batch)
     report(0.1, f"playing {len(chart)} bars in the {cfg.style} style")
-    pieces, words, novelty, decoding, corpus, chart = _play(chart, cfg, report)
+    pieces, words, novelty, decoding, corpus, chart, live = _play(chart, cfg, report)
     timings["generate"] = time.perf_counter() - t0
     # 2. files and metrics for every take
     out_dir = Path(cfg.out_dir) if cfg.out_dir else _default_out_dir(cfg)
@@ -162,7 +165,7 @@ def generate(cfg: GenerateConfig, progress: Progress | None = None, midi_path: s
         midi = Path(midi_path) if (midi_path and index == 0) else out_dir / f"{stem}.mid"
         wav = Path(wav_path) if (wav_path and index == 0) else None
         takes.append(_write_take(piece, midi, wav, cfg, timings, words[index] if words else None,
-                                 novelty[index] if novelty else None))
+                                 novelty[index] if novelty else None, live.streams[index] if live else None))
     first = takes[0]
     result = GenerateResult(cfg, chart, first.piece, first.midi_path, first.wav_path, first.metrics,
                             {k: round(v, 4) for k, v in timings.items()}, takes, decoding, corpus)
@@ -173,15 +176,16 @@ def generate(cfg: GenerateConfig, progress: Progress | None = None, midi_path: s
 
 
 def _play(chart: Chart, cfg: GenerateConfig, report: Progress) -> tuple:
-    """(pieces, words or None, novelty or None, decoding info, corpus metrics, the whole piece's chart)."""
+    """(pieces, words or None, novelty or None, decoding info, corpus metrics, the whole piece's chart,
+    the audio rendered while playing or None)."""
     if cfg.model in MODELS:
         pieces = [MODELS[cfg.model](chart, replace(cfg, seed=cfg.seed + i)) for i in range(cfg.variations)]
-        return pieces, None, None, {}, None, chart
+        return pieces, None, None, {}, None, chart, None
     from .model.takes import model_takes
 
     tempo = float(cfg.tempo_bpm) if cfg.tempo_bpm is not None else _default_tempo(cfg)
     made = model_takes(chart, cfg, METERS[cfg.meter], tempo, report)
-    return made.pieces, made.words, made.novelty or None, made.info, made.corpus_metrics, made.chart
+    return made.pieces, made.words, made.novelty or None, made.info, made.corpus_metrics, made.chart, made.live
 
 
 def _default_tempo(cfg: GenerateConfig) -> float:
@@ -191,7 +195,8 @@ def _default_tempo(cfg: GenerateConfig) -> float:
 
 
 def _write_take(piece: Piece, midi_path: Path, wav_path: Path | None, cfg: GenerateConfig,
-                timings: dict[str, float], words: list[str] | None, novelty: dict | None) -> Take:
+                timings: dict[str, float], words: list[str] | None, novelty: dict | None,
+                stream: "StreamingRender | None" = None) -> Take:
     t0 = time.perf_counter()
     midi_path = piece.write_midi(midi_path)
     timings["midi"] = timings.get("midi", 0.0) + time.perf_counter() - t0
@@ -199,7 +204,7 @@ def _write_take(piece: Piece, midi_path: Path, wav_path: Path | None, cfg: Gener
         from ..music.render import render_wav
 
         t1 = time.perf_counter()
-        wav_path = render_wav(piece.to_pretty_midi(), wav_path or midi_path.with_suffix(".wav")).path
+        wav_path = render_wav(piece.to_pretty_midi(), wav_path or midi_path.with_suffix(".wav"), stream=stream).path
         timings["render"] = timings.get("render", 0.0) + time.perf_counter() - t1
     # the panel measures the MIDI the user downloads (MIDI cuts a note re-struck before it ends)
     return Take(piece, midi_path, wav_path, all_metrics(read_midi(midi_path)), words, novelty)

@@ -127,25 +127,65 @@ def _events(pm: "pretty_midi.PrettyMIDI", sample_rate_hz: int) -> list[tuple[int
     return events
 
 
-def synthesize(midi: MidiLike, sample_rate_hz: int = SAMPLE_RATE_HZ,
-               soundfont: str | os.PathLike | None = None, tail_s: float = 1.5) -> np.ndarray:
-    """Render MIDI to raw stereo audio, shape (frames, 2), float32 in [-1, 1], not normalised.
+class StreamingRender:
+    """Synthesis that runs ahead while the notes are still being written.
 
-    One gain for every call, so renders of separate instruments sum to the render of all of them
-    (up to FluidSynth's reverb, which is shared by the channels).
+    ``advance(pm, until_s)`` renders every event before ``until_s``: the caller promises that later
+    versions of ``pm`` keep those events (a model writing bar after bar keeps the bars it finished).
+    ``audio(pm)`` renders the rest of the final ``pm``. The samples equal a one-shot render of the
+    final ``pm`` (the same synth settings and event frames); if a later ``pm`` did change an event
+    already rendered, ``audio`` notices and renders from the start.
     """
-    pm = _load_midi(midi)
-    sf_path = find_soundfont(soundfont)
-    events = _events(pm, sample_rate_hz)
-    total = int((pm.get_end_time() + tail_s) * sample_rate_hz)
-    chunks: list[np.ndarray] = []
-    synth, sfid = _CACHE.new_synth(sf_path, sample_rate_hz)
-    try:
-        frame = 0
-        for at, _, message in events:
-            if at > frame:
-                chunks.append(np.asarray(synth.get_samples(at - frame), dtype=np.int16))
-                frame = at
+
+    def __init__(self, sample_rate_hz: int = SAMPLE_RATE_HZ, soundfont: str | os.PathLike | None = None) -> None:
+        self.sample_rate_hz, self.soundfont = sample_rate_hz, find_soundfont(soundfont)
+        self._synth: tuple[object, int] | None = None
+        self._applied: list[tuple[int, int, tuple]] = []
+        self._chunks: list[np.ndarray] = []
+        self._frame = 0
+        self.diverged = False
+
+    def advance(self, midi: MidiLike, until_s: float) -> None:
+        """Render ``midi``'s events up to ``until_s`` seconds (those before it must be final)."""
+        if not self.diverged:
+            self._render(_events(_load_midi(midi), self.sample_rate_hz), int(until_s * self.sample_rate_hz))
+
+    def audio(self, midi: MidiLike, tail_s: float = 1.5) -> np.ndarray:
+        """The whole render, shape (frames, 2), float32 in [-1, 1], not normalised."""
+        pm = _load_midi(midi)
+        events = _events(pm, self.sample_rate_hz)
+        if self.diverged or events[:len(self._applied)] != self._applied:
+            log.info("notes already rendered changed; rendering from the start")
+            self.close()
+            self._applied, self._chunks, self._frame, self.diverged = [], [], 0, False
+        try:
+            self._render(events, int((pm.get_end_time() + tail_s) * self.sample_rate_hz))
+        finally:
+            self.close()
+        if not self._chunks:
+            return np.zeros((0, 2), dtype=np.float32)
+        audio = np.concatenate(self._chunks).astype(np.float32) / 32768.0
+        return audio.reshape(-1, 2)
+
+    def close(self) -> None:
+        if self._synth is not None:
+            self._synth[0].delete()
+            self._synth = None
+
+    def _render(self, events: list[tuple[int, int, tuple]], until: int) -> None:
+        if events[:len(self._applied)] != self._applied:
+            self.diverged = True
+            return
+        if self._synth is None:
+            self._synth = _CACHE.new_synth(self.soundfont, self.sample_rate_hz)
+        synth, sfid = self._synth
+        for event in events[len(self._applied):]:
+            at, _, message = event
+            if at >= until:
+                break
+            if at > self._frame:
+                self._chunks.append(np.asarray(synth.get_samples(at - self._frame), dtype=np.int16))
+                self._frame = at
             kind, channel = message[0], message[1]
             if kind == "program":
                 synth.program_select(channel, sfid, message[2], message[3])
@@ -155,49 +195,80 @@ def synthesize(midi: MidiLike, sample_rate_hz: int = SAMPLE_RATE_HZ,
                 synth.noteoff(channel, message[2])
             else:
                 synth.cc(channel, message[2], message[3])
-        if total > frame:
-            chunks.append(np.asarray(synth.get_samples(total - frame), dtype=np.int16))
-    finally:
-        synth.delete()
-    if not chunks:
-        return np.zeros((0, 2), dtype=np.float32)
-    audio = np.concatenate(chunks).astype(np.float32) / 32768.0
-    return audio.reshape(-1, 2)
+            self._applied.append(event)
+        if until > self._frame:
+            self._chunks.append(np.asarray(synth.get_samples(until - self._frame), dtype=np.int16))
+            self._frame = until
+
+
+def synthesize(midi: MidiLike, sample_rate_hz: int = SAMPLE_RATE_HZ,
+               soundfont: str | os.PathLike | None = None, tail_s: float = 1.5) -> np.ndarray:
+    """Render MIDI to raw stereo audio, shape (frames, 2), float32 in [-1, 1], not normalised.
+
+    One gain for every call, so renders of separate instruments sum to the render of all of them
+    (up to FluidSynth's reverb, which is shared by the channels).
+    """
+    return StreamingRender(sample_rate_hz, soundfont).audio(midi, tail_s)
 
 
 def loudness_lufs(audio: np.ndarray, sample_rate_hz: int) -> float:
     """Integrated loudness (ITU-R BS.1770-4) in LUFS; -inf for silence or very short clips."""
+    return _gated_loudness(_block_loudness(audio, sample_rate_hz))
+
+
+def _block_loudness(audio: np.ndarray, sample_rate_hz: int) -> np.ndarray:
+    """The loudness of each 400 ms block (75 % overlap) of the K-weighted signal (pyloudnorm's meter)."""
     import pyloudnorm
 
     if audio.size == 0 or len(audio) < int(0.4 * sample_rate_hz):
-        return float("-inf")
+        return np.zeros(0)
     meter = pyloudnorm.Meter(sample_rate_hz)
-    return float(meter.integrated_loudness(audio.astype(np.float64)))
+    meter.integrated_loudness(audio.astype(np.float64))
+    return np.asarray(meter.blockwise_loudness, dtype=np.float64)
+
+
+def _gated_loudness(blocks: np.ndarray, gain_db: float = 0.0) -> float:
+    """BS.1770-4 gating (absolute -70 LUFS, relative -10 LU) over block loudness, after a gain of
+    ``gain_db``: a gain shifts every block by the same dB, so a scaled clip needs no new filtering."""
+    blocks = blocks + gain_db
+    power = 10 ** ((blocks + 0.691) / 10)
+    above = blocks >= -70.0
+    if not above.any():
+        return float("-inf")
+    relative = -0.691 + 10 * np.log10(power[above].mean()) - 10.0
+    kept = (blocks > relative) & (blocks > -70.0)
+    return float(-0.691 + 10 * np.log10(power[kept].mean())) if kept.any() else float("-inf")
 
 
 def loudness_normalize(audio: np.ndarray, sample_rate_hz: int,
                        target_lufs: float = TARGET_LUFS) -> np.ndarray:
     """Scale to ``target_lufs``; if that would clip, scale down to a -1 dBFS peak instead."""
-    lufs = loudness_lufs(audio, sample_rate_hz)
-    if not np.isfinite(lufs):
-        return audio
+    return _normalize(audio, sample_rate_hz, target_lufs)[0]
+
+
+def _normalize(audio: np.ndarray, sample_rate_hz: int, target_lufs: float | None) -> tuple[np.ndarray, float]:
+    """(audio scaled to ``target_lufs`` or to a -1 dBFS peak, whichever is quieter; its loudness)."""
+    blocks = _block_loudness(audio, sample_rate_hz)
+    lufs = _gated_loudness(blocks)
+    if target_lufs is None or not np.isfinite(lufs):
+        return audio, lufs
     gain = 10 ** ((target_lufs - lufs) / 20)
     peak = float(np.max(np.abs(audio))) * gain
     if peak > PEAK_CEILING:
         log.info("loudness target would clip (peak %.2f); limited to -1 dBFS", peak)
         gain *= PEAK_CEILING / peak
-    return (audio * gain).astype(np.float32)
+    return (audio * gain).astype(np.float32), _gated_loudness(blocks, 20 * np.log10(gain))
 
 
 def render_wav(midi: MidiLike, wav_path: str | os.PathLike, sample_rate_hz: int = SAMPLE_RATE_HZ,
                soundfont: str | os.PathLike | None = None,
-               target_lufs: float | None = TARGET_LUFS) -> RenderResult:
-    """Render ``midi`` to a 16-bit WAV at ``wav_path``, loudness-normalised unless target is None."""
+               target_lufs: float | None = TARGET_LUFS, stream: StreamingRender | None = None) -> RenderResult:
+    """Render ``midi`` to a 16-bit WAV at ``wav_path``, loudness-normalised unless target is None.
+    ``stream``: a StreamingRender (same rate and soundfont) that has already rendered the start."""
     import soundfile
 
-    audio = synthesize(midi, sample_rate_hz, soundfont)
-    if target_lufs is not None:
-        audio = loudness_normalize(audio, sample_rate_hz, target_lufs)
+    audio = (stream or StreamingRender(sample_rate_hz, soundfont)).audio(midi)
+    audio, lufs = _normalize(audio, sample_rate_hz, target_lufs)
     wav_path = Path(wav_path)
     wav_path.parent.mkdir(parents=True, exist_ok=True)
     soundfile.write(str(wav_path), audio, sample_rate_hz, subtype="PCM_16")
@@ -206,7 +277,7 @@ def render_wav(midi: MidiLike, wav_path: str | os.PathLike, sample_rate_hz: int 
         path=wav_path,
         duration_s=len(audio) / sample_rate_hz,
         sample_rate_hz=sample_rate_hz,
-        loudness_lufs=loudness_lufs(audio, sample_rate_hz),
+        loudness_lufs=lufs,
         peak_dbfs=20 * np.log10(peak) if peak > 0 else float("-inf"),
         soundfont=find_soundfont(soundfont),
     )

@@ -8,7 +8,7 @@ regenerated take differs from its source only inside the chosen bars).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from ...common.errors import StudioError
 from .constrain import RowConstraint, bar_budget
@@ -39,6 +39,8 @@ class Request:
     sampling: Sampling = field(default_factory=Sampling)
     pitch_range: tuple[int, int] = (21, 108)
     backend: str = "torch"     # or onnxruntime (the exported scratch model, see .onnx_export)
+    # called as a variation begins each new bar: (variation, the whole piece's words so far, bars final)
+    on_bar: Callable[[int, list[str], int], None] | None = None
 
 
 @dataclass
@@ -91,7 +93,8 @@ def _fit_prompt(loaded: "LoadedModel", head: list[str], bars: list[list[str]], n
 
 
 def _rows(loaded: "LoadedModel", request: Request, prompt: list[str], plan_bars, ends_song: bool,
-          salt: int = 0) -> Played:
+          before: list[str], bars_before: int = 0, salt: int = 0) -> Played:
+    """Rows that play ``plan_bars`` after ``prompt``; ``before``: the piece's words in front of them."""
     space = loaded.space
     ids = ([loaded.bos_id] if loaded.bos_id is not None else []) + [space.id(w) for w in prompt]
     budget = bar_budget(loaded.context_tokens, len(ids), plan_bars, MAX_BAR_TOKENS)
@@ -108,7 +111,11 @@ def _rows(loaded: "LoadedModel", request: Request, prompt: list[str], plan_bars,
     seeds = [request.seed * 1000 + i + salt for i in range(request.variations)]
     loaded.activate()
     stepper = loaded.onnx.stepper() if request.backend == "onnxruntime" else TorchStepper(loaded.model)
-    stats = run_rows(stepper, ids, rows, request.sampling, seeds, loaded.pad_id)
+    on_bar = None
+    if request.on_bar is not None:
+        def on_bar(index: int, row: RowConstraint) -> None:
+            request.on_bar(index, before + row.words(), bars_before + row.bar)
+    stats = run_rows(stepper, ids, rows, request.sampling, seeds, loaded.pad_id, on_bar)
     return Played([row.words() for row in rows], stats, [])
 
 
@@ -116,7 +123,7 @@ def play(loaded: "LoadedModel", request: Request) -> Played:
     """New pieces: the header, then every bar of the chart generated."""
     plan = _plan(loaded, request)
     head = header_words(loaded, request)
-    played = _rows(loaded, request, head, plan.bars, ends_song=True)
+    played = _rows(loaded, request, head, plan.bars, ends_song=True, before=head)
     played.takes = [head + words for words in played.takes]
     played.substitutions = plan.substitutions
     return played
@@ -136,8 +143,8 @@ def continue_piece(loaded: "LoadedModel", request: Request, primer: "Piece") -> 
         raise StudioError(f"the primer uses words this model does not know ({', '.join(unknown[:5])})")
     plan = _plan(loaded, request)
     prompt = _fit_prompt(loaded, head, bars, len(plan.bars))
-    played = _rows(loaded, request, prompt, plan.bars, ends_song=True)
     primer_words = head + [w for bar in bars for w in bar]
+    played = _rows(loaded, request, prompt, plan.bars, ends_song=True, before=primer_words, bars_before=len(bars))
     played.takes = [primer_words + new for new in played.takes]
     played.substitutions, played.bars_before = plan.substitutions, len(bars)
     return played
@@ -157,9 +164,9 @@ def regenerate(loaded: "LoadedModel", request: Request, source: Sequence[str], f
     plan = _plan(loaded, request)
     prompt = _fit_prompt(loaded, head, bars[:first_bar - 1], last_bar - first_bar + 1)
     ends_song = last_bar == len(bars)
-    played = _rows(loaded, request, prompt, plan.bars[first_bar - 1:last_bar], ends_song,
-                   salt=7919 * first_bar + 104729 * last_bar)  # not the take's own draws again
     before = head + [w for bar in bars[:first_bar - 1] for w in bar]
+    played = _rows(loaded, request, prompt, plan.bars[first_bar - 1:last_bar], ends_song, before, first_bar - 1,
+                   salt=7919 * first_bar + 104729 * last_bar)  # not the take's own draws again
     after = [w for bar in bars[last_bar:] for w in bar] + ([] if ends_song else ["SONG_END"])
     played.takes = [before + new + after for new in played.takes]
     played.substitutions, played.bars_before = plan.substitutions, first_bar - 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -91,9 +91,12 @@ class LoopStats:
 
 
 def run_rows(stepper: Stepper, prompt_ids: Sequence[int], rows: list[RowConstraint], sampling: Sampling,
-             seeds: Sequence[int], pad_id: int) -> LoopStats:
-    """Generate every row to its end (in place: ``row.out``); returns counts and time."""
+             seeds: Sequence[int], pad_id: int,
+             on_bar: Callable[[int, RowConstraint], None] | None = None) -> LoopStats:
+    """Generate every row to its end (in place: ``row.out``); returns counts and time.
+    ``on_bar(index, row)`` is called whenever a row begins a new bar (its earlier bars are final)."""
     t0 = time.perf_counter()
+    bars = [row.bar for row in rows]
     rngs = [np.random.default_rng(seed) for seed in seeds]
     logits = stepper.prefill(np.tile(np.asarray(prompt_ids, dtype=np.int64), (len(rows), 1)))
     inbox: list[list[int]] = [[] for _ in rows]
@@ -113,6 +116,9 @@ def run_rows(stepper: Stepper, prompt_ids: Sequence[int], rows: list[RowConstrai
                 inbox[index].append(token)
             if row.done:
                 inbox[index] = []   # nothing after the end needs logits
+            elif on_bar is not None and row.bar != bars[index]:
+                bars[index] = row.bar
+                on_bar(index, row)
         waiting = [len(box) for box, row in zip(inbox, rows) if box]
         if not waiting:
             break

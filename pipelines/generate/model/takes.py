@@ -17,6 +17,7 @@ from .sampling import Sampling
 
 if TYPE_CHECKING:
     from ...music.chords import Chart
+    from .live import LiveRender
     from ...music.piece import Piece
     from ..api import GenerateConfig
     from .loading import LoadedModel
@@ -32,6 +33,7 @@ class ModelTakes:
     info: dict[str, Any] = field(default_factory=dict)
     novelty: list[dict[str, Any]] = field(default_factory=list)
     corpus_metrics: dict[str, Any] | None = None
+    live: "LiveRender | None" = None     # each take's audio, rendered while it was played
 
 
 def parse_bar_range(text: str) -> tuple[int, int]:
@@ -71,24 +73,38 @@ def model_takes(chart: "Chart", cfg: "GenerateConfig", time_signature: tuple[int
     request = Request(chart, cfg.style, tempo_bpm, time_signature, cfg.key, cfg.seed, cfg.variations,
                       Sampling(float(cfg.temperature), int(cfg.top_k), float(cfg.top_p)), backend=backend)
     report(0.15, f"sampling {cfg.variations} variation(s) of {len(chart)} bars")
-    whole_chart = chart
-    if cfg.regenerate_from:
-        source = read_take(cfg.regenerate_from)
-        first, last = parse_bar_range(cfg.regenerate_bars)
-        whole_chart = request.chart = parse_chart(source["chart"])
-        played = regenerate(loaded, request, source["tokens"], first, last)
-    elif cfg.primer_midi:
-        primer = _read_primer(cfg.primer_midi, time_signature)
-        played = continue_piece(loaded, request, primer)
-        whole_chart = _primer_chart(played.takes[0], played.bars_before, chart, loaded)
-    else:
-        played = play(loaded, request)
+    whole_chart, live = chart, None
+    if cfg.render_audio:
+        from .live import LiveRender
+
+        live = LiveRender(cfg.variations, lambda words: _words_to_piece(loaded, words, time_signature, tempo_bpm))
+        request.on_bar = live.bar_begun
+    try:
+        if cfg.regenerate_from:
+            source = read_take(cfg.regenerate_from)
+            first, last = parse_bar_range(cfg.regenerate_bars)
+            whole_chart = request.chart = parse_chart(source["chart"])
+            played = regenerate(loaded, request, source["tokens"], first, last)
+        elif cfg.primer_midi:
+            primer = _read_primer(cfg.primer_midi, time_signature)
+            played = continue_piece(loaded, request, primer)
+            whole_chart = _primer_chart(played.takes[0], played.bars_before, chart, loaded)
+        else:
+            played = play(loaded, request)
+    except BaseException:
+        if live is not None:
+            live.close()
+            for stream in live.streams:
+                stream.close()
+        raise
+    if live is not None:
+        live.close()
     pieces = [_decode(loaded, words, whole_chart, time_signature, tempo_bpm) for words in played.takes]
     info = {"tokens": played.stats.generated_tokens, "tokens_per_s": round(played.stats.tokens_per_s, 1),
             "decode_s": round(played.stats.decode_s, 4), "forward_passes": played.stats.forward_passes,
             "backend": backend,
             "substitutions": played.substitutions, "checkpoint": str(loaded.path)}
-    out = ModelTakes(pieces, played.takes, whole_chart, info)
+    out = ModelTakes(pieces, played.takes, whole_chart, info, live=live)
     _add_corpus_evidence(loaded, out)
     return out
 
@@ -148,11 +164,18 @@ def _decode(loaded: "LoadedModel", words: list[str], chart: "Chart", time_signat
     errors = loaded.space.vocab.check(words)
     if errors:  # the constraint makes this impossible; if it happens it is a bug worth a loud failure
         raise RuntimeError(f"a generated sequence broke the grammar: {errors[:3]}")
+    piece = _words_to_piece(loaded, words, time_signature, tempo_bpm)
+    piece.bars_hint = len(chart)
+    piece.chords = chart.events(time_signature[0] * 4.0 / time_signature[1])
+    return piece
+
+
+def _words_to_piece(loaded: "LoadedModel", words: list[str], time_signature: tuple[int, int],
+                    tempo_bpm: float) -> "Piece":
+    """The notes of ``words`` (a whole piece or its first bars) at the requested tempo and meter."""
     piece = loaded.space.vocab.decode(words)
     piece.tempo_bpm = float(tempo_bpm)
     piece.time_signature = time_signature
-    piece.bars_hint = len(chart)
-    piece.chords = chart.events(time_signature[0] * 4.0 / time_signature[1])
     return piece
 
 
