@@ -295,3 +295,25 @@ def test_cli_with_a_checkpoint_variations_and_regenerate(tiny, tmp_path):
     if not (repo / "checkpoints" / "default").is_dir():
         missing = cli("--chords", "| C |", "--style", "gospel", "--model", "default", "--out", str(tmp_path / "x.mid"))
         assert missing.returncode == 2 and "no default model is shipped in checkpoints/default" in missing.stderr
+
+
+@pytest.mark.parametrize("temperature,top_k,top_p", [(1.0, 0, 1.0), (0.5, 0, 1.0), (1.0, 2, 1.0), (1.0, 0, 0.6)])
+def test_sampling_draws_from_the_tempered_truncated_softmax(temperature, top_k, top_p):
+    import numpy as np
+
+    from pipelines.generate.model.sampling import sample
+
+    logits = np.array([9.0, 1.0, 2.0, 0.5, 1.5, 3.0, -1.0], dtype=np.float32)   # id 0 is never allowed
+    allowed = np.array([1, 2, 3, 4, 5])
+    p = np.exp(logits[allowed] / temperature)
+    p /= p.sum()
+    keep = np.argsort(-p)[:top_k] if top_k else np.argsort(-p)
+    if top_p < 1.0:   # the fewest most likely ids whose mass reaches top_p
+        keep = keep[:int(np.searchsorted(np.cumsum(p[keep]), top_p)) + 1]
+    expected = np.zeros_like(p)
+    expected[keep] = p[keep] / p[keep].sum()
+    rng = np.random.default_rng(0)
+    draws = [sample(logits, allowed, Sampling(temperature, top_k, top_p), rng) for _ in range(20_000)]
+    seen = np.array([draws.count(i) for i in allowed]) / len(draws)
+    assert np.abs(seen - expected).max() < 0.015
+    assert sample(logits, np.array([4]), Sampling(), rng) == 4

@@ -64,8 +64,13 @@ class RowConstraint:
         closing = self.bar_tokens >= self.bar_budget
         bars_left = len(self.bars) - self.bar  # nothing rings past the end of the song
         remaining = bars_left * s.bar_ticks - max(s.pos, 0) - self.note_ticks if self.ends_song else 1 << 30
-        key = (s.last, s.bar_ticks, s.pos, s.pitch, s.ties, s.last_dur, s.pedal, chord_tick, last_bar,
-               closing, min(remaining, 1 << 20))
+        room = min(remaining, MAX_DUR + 1)   # beyond a whole note, the room left changes nothing
+        if s.last == "note":      # only a duration may follow: the key holds just what limits it
+            key: tuple = (s.last, room)
+        elif s.last == "dur":
+            key = (s.last, s.ties, s.last_dur, closing, room)
+        else:
+            key = (s.last, s.bar_ticks, s.pos, s.pitch, s.pedal, chord_tick, last_bar, closing)
         found = self.cache.get(key)
         if found is None:
             found = self._compute(s, chord_tick, last_bar, closing, remaining)
@@ -96,7 +101,7 @@ class RowConstraint:
         if ("bar" in nxt or "song_end" in nxt) and chord_tick is None:
             ends = [self._end_id] if self.ends_song else [self._bar_id, self._end_id]  # either stops a segment
             parts.append(np.array(ends if last_bar else [self._bar_id], dtype=np.int64))
-        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)   # kinds never overlap
 
     # ---- taking a token --------------------------------------------------------------------
     def push(self, model_id: int) -> None:

@@ -62,21 +62,19 @@ def sample(logits: np.ndarray, allowed: np.ndarray, sampling: Sampling, rng: np.
     """One id from ``allowed`` (model ids) drawn from softmax(logits / temperature), top-k and top-p applied."""
     if len(allowed) == 1:
         return int(allowed[0])
-    scores = logits[allowed].astype(np.float64) / sampling.temperature
+    scores = logits[allowed].astype(np.float64)
+    scores *= 1.0 / sampling.temperature
     if 0 < sampling.top_k < len(scores):
         kth = np.partition(scores, -sampling.top_k)[-sampling.top_k]
-        scores = np.where(scores >= kth, scores, -np.inf)
-    scores -= scores.max()
-    probs = np.exp(scores)
-    probs /= probs.sum()
+        scores[scores < kth] = -np.inf
+    probs = np.exp(scores - scores.max())
     if sampling.top_p < 1.0:
         order = np.argsort(-probs, kind="stable")
         cumulative = np.cumsum(probs[order])
-        keep = order[:int(np.searchsorted(cumulative, sampling.top_p, side="left")) + 1]
-        trimmed = np.zeros_like(probs)
-        trimmed[keep] = probs[keep]
-        probs = trimmed / trimmed.sum()
-    return int(allowed[rng.choice(len(allowed), p=probs)])
+        cut = int(np.searchsorted(cumulative, sampling.top_p * cumulative[-1], side="left")) + 1
+        probs[order[cut:]] = 0.0
+    cdf = np.cumsum(probs)   # inverse-CDF draw: one uniform number, like Generator.choice with p
+    return int(allowed[min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), len(cdf) - 1)])
 
 
 @dataclass
