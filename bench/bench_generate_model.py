@@ -28,9 +28,14 @@ CHART = "| Cmaj7 | Am7 D7 | Dm7 G7 | Cmaj7 | Fmaj7 | Bb7 | Em7 A7 | Dm7 G7 |"
 
 
 def scratch_small(folder: Path) -> Path:
+    """A random-weight model of configs/train/scratch_small.yaml's shape on the studio vocabulary."""
+    import yaml
     from test_generate_model_fixtures import write_tiny_checkpoint
 
-    return write_tiny_checkpoint(folder, hidden=320, layers=8, context=512)  # scratch_small: max_seq_len 512
+    shape = yaml.safe_load((REPO / "configs" / "train" / "scratch_small.yaml").read_text(encoding="utf-8"))
+    return write_tiny_checkpoint(folder, hidden=shape["scratch_hidden"], layers=shape["scratch_layers"],
+                                 heads=shape["scratch_heads"], intermediate=shape["scratch_intermediate"],
+                                 context=shape["max_seq_len"])
 
 
 CPU_S: dict[int, float] = {}

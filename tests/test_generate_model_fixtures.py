@@ -10,7 +10,8 @@ from pathlib import Path
 
 
 def write_tiny_checkpoint(folder: Path, hidden: int = 32, layers: int = 2, context: int = 1024, seed: int = 0,
-                          styles: tuple[str, ...] = (), dataset: str = "") -> Path:
+                          styles: tuple[str, ...] = (), dataset: str = "", heads: int = 4,
+                          intermediate: int | None = None) -> Path:
     """A random-weight scratch checkpoint on the full studio vocabulary."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -22,8 +23,8 @@ def write_tiny_checkpoint(folder: Path, hidden: int = 32, layers: int = 2, conte
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = scratch_tokenizer(Vocabulary(styles=styles).tokens)
     torch.manual_seed(seed)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=hidden * 2,
-                         num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=4,
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=intermediate or hidden * 2,
+                         num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=heads,
                          max_position_embeddings=context, tie_word_embeddings=True,
                          pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
                          eos_token_id=tokenizer.eos_token_id)
