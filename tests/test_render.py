@@ -7,7 +7,8 @@ import soundfile
 
 from pipelines.common.errors import StudioError
 from pipelines.music.piece import Note, Piece
-from pipelines.music.render import StreamingRender, find_soundfont, loudness_lufs, render_wav, synthesize
+from pipelines.music.loudness import loudness_lufs
+from pipelines.music.render import StreamingRender, find_soundfont, render_wav, synthesize
 
 
 def four_bar_piece(velocity: int = 80) -> Piece:
@@ -79,10 +80,16 @@ def test_a_render_streamed_bar_by_bar_equals_the_one_shot_render(tmp_path):
 def test_loudness_matches_pyloudnorm_and_a_gain_shifts_it_exactly():
     import pyloudnorm
 
-    from pipelines.music.render import _block_loudness, _gated_loudness
+    from pipelines.music.loudness import KWeighting, block_loudness, gated_loudness
 
     audio = synthesize(four_bar_piece().to_pretty_midi())
     reference = pyloudnorm.Meter(44_100).integrated_loudness(audio.astype(np.float64))
     assert loudness_lufs(audio, 44_100) == pytest.approx(reference, abs=1e-9)
+    assert loudness_lufs(audio[:, 0], 44_100) == pytest.approx(
+        pyloudnorm.Meter(44_100).integrated_loudness(audio[:, 0].astype(np.float64)), abs=1e-9)
+    weighting = KWeighting(44_100, 2)   # chunk by chunk, as a streamed render weights it
+    chunked = np.concatenate([weighting(chunk) for chunk in np.array_split(audio.astype(np.float64), 7)])
+    blocks = block_loudness(chunked, 44_100)
+    assert gated_loudness(blocks) == pytest.approx(reference, abs=1e-9)
     quiet = (audio * 0.1).astype(np.float32)
-    assert _gated_loudness(_block_loudness(audio, 44_100), -20.0) == pytest.approx(loudness_lufs(quiet, 44_100), abs=1e-4)
+    assert gated_loudness(blocks, -20.0) == pytest.approx(loudness_lufs(quiet, 44_100), abs=1e-4)

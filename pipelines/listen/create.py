@@ -128,7 +128,7 @@ def _describe_audio(clip: dict, folder: Path) -> None:
     """Fill in the final duration, loudness and checksum of a rendered (and padded) clip."""
     import soundfile
 
-    from ..music.render import loudness_lufs
+    from ..music.loudness import loudness_lufs
 
     path = folder / clip["file"]
     samples, rate = soundfile.read(str(path), dtype="float32", always_2d=True)

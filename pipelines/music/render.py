@@ -2,7 +2,7 @@
 
 Every clip the studio plays goes through ``render_wav`` with the same soundfont, sample rate and
 loudness target, so that any two clips (a listening test's A and B) compare fairly.
-Loudness is ITU-R BS.1770-4 integrated loudness (pyloudnorm), target -20 LUFS, peak kept ≤ -1 dBFS.
+Loudness is ITU-R BS.1770-4 integrated loudness (:mod:`.loudness`), target -20 LUFS, peak kept ≤ -1 dBFS.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import numpy as np
 
 from ..common.errors import StudioError
 from ..common.paths import assets_dir
+from .loudness import KWeighting, block_loudness, gated_loudness
 
 if TYPE_CHECKING:
     import pretty_midi
@@ -142,8 +143,11 @@ class StreamingRender:
         self._synth: tuple[object, int] | None = None
         self._applied: list[tuple[int, int, tuple]] = []
         self._chunks: list[np.ndarray] = []
+        self._weighted: list[np.ndarray] = []     # the chunks K-weighted for the loudness meter
+        self._weighting = KWeighting(sample_rate_hz, 2)
         self._frame = 0
         self.diverged = False
+        self.blocks = np.zeros(0)                 # BS.1770 block loudness of the finished audio
 
     def advance(self, midi: MidiLike, until_s: float) -> None:
         """Render ``midi``'s events up to ``until_s`` seconds (those before it must be final)."""
@@ -157,15 +161,16 @@ class StreamingRender:
         if self.diverged or events[:len(self._applied)] != self._applied:
             log.info("notes already rendered changed; rendering from the start")
             self.close()
-            self._applied, self._chunks, self._frame, self.diverged = [], [], 0, False
+            self._applied, self._chunks, self._weighted, self._frame, self.diverged = [], [], [], 0, False
+            self._weighting = KWeighting(self.sample_rate_hz, 2)
         try:
             self._render(events, int((pm.get_end_time() + tail_s) * self.sample_rate_hz))
         finally:
             self.close()
         if not self._chunks:
             return np.zeros((0, 2), dtype=np.float32)
-        audio = np.concatenate(self._chunks).astype(np.float32) / 32768.0
-        return audio.reshape(-1, 2)
+        self.blocks = block_loudness(np.concatenate(self._weighted), self.sample_rate_hz)
+        return np.concatenate(self._chunks).astype(np.float32) / 32768.0
 
     def close(self) -> None:
         if self._synth is not None:
@@ -184,8 +189,7 @@ class StreamingRender:
             if at >= until:
                 break
             if at > self._frame:
-                self._chunks.append(np.asarray(synth.get_samples(at - self._frame), dtype=np.int16))
-                self._frame = at
+                self._synthesise(synth, at)
             kind, channel = message[0], message[1]
             if kind == "program":
                 synth.program_select(channel, sfid, message[2], message[3])
@@ -197,8 +201,13 @@ class StreamingRender:
                 synth.cc(channel, message[2], message[3])
             self._applied.append(event)
         if until > self._frame:
-            self._chunks.append(np.asarray(synth.get_samples(until - self._frame), dtype=np.int16))
-            self._frame = until
+            self._synthesise(synth, until)
+
+    def _synthesise(self, synth, until: int) -> None:
+        chunk = np.asarray(synth.get_samples(until - self._frame), dtype=np.int16).reshape(-1, 2)
+        self._chunks.append(chunk)
+        self._weighted.append(self._weighting(chunk / 32768.0))
+        self._frame = until
 
 
 def synthesize(midi: MidiLike, sample_rate_hz: int = SAMPLE_RATE_HZ,
@@ -211,45 +220,14 @@ def synthesize(midi: MidiLike, sample_rate_hz: int = SAMPLE_RATE_HZ,
     return StreamingRender(sample_rate_hz, soundfont).audio(midi, tail_s)
 
 
-def loudness_lufs(audio: np.ndarray, sample_rate_hz: int) -> float:
-    """Integrated loudness (ITU-R BS.1770-4) in LUFS; -inf for silence or very short clips."""
-    return _gated_loudness(_block_loudness(audio, sample_rate_hz))
-
-
-def _block_loudness(audio: np.ndarray, sample_rate_hz: int) -> np.ndarray:
-    """The loudness of each 400 ms block (75 % overlap) of the K-weighted signal (pyloudnorm's meter)."""
-    import pyloudnorm
-
-    if audio.size == 0 or len(audio) < int(0.4 * sample_rate_hz):
-        return np.zeros(0)
-    meter = pyloudnorm.Meter(sample_rate_hz)
-    meter.integrated_loudness(audio.astype(np.float64))
-    return np.asarray(meter.blockwise_loudness, dtype=np.float64)
-
-
-def _gated_loudness(blocks: np.ndarray, gain_db: float = 0.0) -> float:
-    """BS.1770-4 gating (absolute -70 LUFS, relative -10 LU) over block loudness, after a gain of
-    ``gain_db``: a gain shifts every block by the same dB, so a scaled clip needs no new filtering."""
-    blocks = blocks + gain_db
-    power = 10 ** ((blocks + 0.691) / 10)
-    above = blocks >= -70.0
-    if not above.any():
-        return float("-inf")
-    relative = -0.691 + 10 * np.log10(power[above].mean()) - 10.0
-    kept = (blocks > relative) & (blocks > -70.0)
-    return float(-0.691 + 10 * np.log10(power[kept].mean())) if kept.any() else float("-inf")
-
-
-def loudness_normalize(audio: np.ndarray, sample_rate_hz: int,
-                       target_lufs: float = TARGET_LUFS) -> np.ndarray:
-    """Scale to ``target_lufs``; if that would clip, scale down to a -1 dBFS peak instead."""
-    return _normalize(audio, sample_rate_hz, target_lufs)[0]
-
-
-def _normalize(audio: np.ndarray, sample_rate_hz: int, target_lufs: float | None) -> tuple[np.ndarray, float]:
-    """(audio scaled to ``target_lufs`` or to a -1 dBFS peak, whichever is quieter; its loudness)."""
-    blocks = _block_loudness(audio, sample_rate_hz)
-    lufs = _gated_loudness(blocks)
+def _normalize(audio: np.ndarray, sample_rate_hz: int, target_lufs: float | None,
+               blocks: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """(audio scaled to ``target_lufs`` or to a -1 dBFS peak, whichever is quieter; its loudness).
+    ``blocks``: the audio's BS.1770 block loudness when already measured."""
+    if blocks is None:
+        blocks = block_loudness(KWeighting(sample_rate_hz, audio.shape[1])(audio), sample_rate_hz) if audio.size \
+            else np.zeros(0)
+    lufs = gated_loudness(blocks)
     if target_lufs is None or not np.isfinite(lufs):
         return audio, lufs
     gain = 10 ** ((target_lufs - lufs) / 20)
@@ -257,7 +235,7 @@ def _normalize(audio: np.ndarray, sample_rate_hz: int, target_lufs: float | None
     if peak > PEAK_CEILING:
         log.info("loudness target would clip (peak %.2f); limited to -1 dBFS", peak)
         gain *= PEAK_CEILING / peak
-    return (audio * gain).astype(np.float32), _gated_loudness(blocks, 20 * np.log10(gain))
+    return (audio * gain).astype(np.float32), gated_loudness(blocks, 20 * np.log10(gain))
 
 
 def render_wav(midi: MidiLike, wav_path: str | os.PathLike, sample_rate_hz: int = SAMPLE_RATE_HZ,
@@ -267,8 +245,9 @@ def render_wav(midi: MidiLike, wav_path: str | os.PathLike, sample_rate_hz: int 
     ``stream``: a StreamingRender (same rate and soundfont) that has already rendered the start."""
     import soundfile
 
-    audio = (stream or StreamingRender(sample_rate_hz, soundfont)).audio(midi)
-    audio, lufs = _normalize(audio, sample_rate_hz, target_lufs)
+    stream = stream or StreamingRender(sample_rate_hz, soundfont)
+    audio = stream.audio(midi)
+    audio, lufs = _normalize(audio, sample_rate_hz, target_lufs, stream.blocks)
     wav_path = Path(wav_path)
     wav_path.parent.mkdir(parents=True, exist_ok=True)
     soundfile.write(str(wav_path), audio, sample_rate_hz, subtype="PCM_16")

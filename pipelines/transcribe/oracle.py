@@ -111,7 +111,8 @@ def render_oracle(pm: "pretty_midi.PrettyMIDI", classes: tuple[str, ...], sample
     """Render each class alone, sum them into the mix, scale all by the mix's loudness gain."""
     import pretty_midi
 
-    from ..music.render import loudness_lufs, synthesize
+    from ..music.loudness import loudness_lufs
+    from ..music.render import synthesize
 
     groups = group_instruments(pm, classes)
     raw: dict[str, np.ndarray] = {}

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from ...music.piece import Piece
-    from ...music.render import StreamingRender
 
 log = logging.getLogger(__name__)
 

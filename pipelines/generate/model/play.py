@@ -111,11 +111,10 @@ def _rows(loaded: "LoadedModel", request: Request, prompt: list[str], plan_bars,
     seeds = [request.seed * 1000 + i + salt for i in range(request.variations)]
     loaded.activate()
     stepper = loaded.onnx.stepper() if request.backend == "onnxruntime" else TorchStepper(loaded.model)
-    on_bar = None
-    if request.on_bar is not None:
-        def on_bar(index: int, row: RowConstraint) -> None:
-            request.on_bar(index, before + row.words(), bars_before + row.bar)
-    stats = run_rows(stepper, ids, rows, request.sampling, seeds, loaded.pad_id, on_bar)
+    def on_bar(index: int, row: RowConstraint) -> None:
+        request.on_bar(index, before + row.words(), bars_before + row.bar)
+
+    stats = run_rows(stepper, ids, rows, request.sampling, seeds, loaded.pad_id, on_bar if request.on_bar else None)
     return Played([row.words() for row in rows], stats, [])
 
 
