@@ -271,6 +271,57 @@ def test_auto_backend_measures_both_and_keeps_the_faster(tiny, tmp_path, studio_
     assert chord_marks(forced.takes[0].tokens) == [[(0, "CHORD_Dm7"), (24, "CHORD_G7")], [(0, "CHORD_Cmaj7")]]
 
 
+def grouped_llama():
+    """A random 2-layer Llama unlike the tiny checkpoint: 2 kv heads for 4 query heads, head_dim 32 (not
+    hidden / heads, and a multiple of 16: the rotary inside attention), llama3 rope scaling, an untied head."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(1)
+    rope = {"rope_type": "llama3", "factor": 8.0, "rope_theta": 500000.0, "low_freq_factor": 1.0,
+            "high_freq_factor": 4.0, "original_max_position_embeddings": 64}
+    config = LlamaConfig(vocab_size=300, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, head_dim=32, max_position_embeddings=512,
+                         tie_word_embeddings=False, rope_parameters=rope)
+    return LlamaForCausalLM(config).eval()
+
+
+@pytest.mark.parametrize("which,batch", [("tiny", 1), ("tiny", 2), ("grouped", 1), ("grouped", 3)])
+def test_the_float_graph_follows_torch_past_the_cache_s_growth(tiny, tmp_path, which, batch):
+    import numpy as np
+
+    from pipelines.generate.model.onnx_export import OnnxDecoder, export_onnx
+
+    model = model_cache().get(str(tiny)).model if which == "tiny" else grouped_llama()
+    onnx = OnnxDecoder(export_onnx(model, tmp_path / "decoder.onnx"), model).stepper()
+    torch_stepper = TorchStepper(model)
+    rng = np.random.default_rng(batch)
+    prompt = rng.integers(0, model.config.vocab_size, (batch, 5))
+    worst = np.abs(onnx.prefill(prompt) - torch_stepper.prefill(prompt)).max()
+    for index in range(150):  # runs of 1 and 3 ids to 305 positions: the cache grows 64 -> 128 -> 256 -> 512
+        feed = rng.integers(0, model.config.vocab_size, (batch, 1 + 2 * (index % 2)))
+        worst = max(worst, np.abs(onnx.step(feed) - torch_stepper.step(feed)).max())
+    assert onnx.filled == 305 and onnx.buffers[0].shape[2] == 512
+    assert worst < 1e-4
+
+
+def test_quantised_graphs_are_kept_only_within_the_kl_bound(tiny, studio_home, monkeypatch):
+    from pipelines.generate.model import onnx_export
+
+    loaded = model_cache().get(str(tiny))
+    decision = onnx_export.choose_backend(loaded, trial_tokens=48)
+    for kind in onnx_export.QUANTIZED:
+        assert decision[f"onnxruntime_{kind}_s"] > 0 and decision[f"{kind}_mean_kl"] >= 0
+        assert 0 <= decision[f"{kind}_top1_agreement"] <= 1
+        assert decision[f"{kind}_max_kl"] == onnx_export.QUANTIZED_MAX_KL
+    kept = {name: kind for kind, name in onnx_export.GRAPHS.items()}[decision["graph"]]
+    assert kept == "float" or decision[f"{kept}_mean_kl"] <= onnx_export.QUANTIZED_MAX_KL
+    monkeypatch.setattr(onnx_export, "QUANTIZED_MAX_KL", -1.0)  # nothing quantised is faithful enough now
+    next((studio_home / ".cache" / "onnx").glob("*/decision.json")).unlink()
+    decision = onnx_export.choose_backend(loaded, trial_tokens=48)
+    assert decision["graph"] == "decoder.onnx" and decision["int4_kv8_max_kl"] == -1.0
+
+
 def test_cli_with_a_checkpoint_variations_and_regenerate(tiny, tmp_path):
     import subprocess
     import sys
