@@ -59,7 +59,8 @@ def best_per_step(steppers: dict, steps: int, repeats: int) -> dict[str, dict[st
         for kind, stepper in steppers.items():
             for n in CACHED:
                 rounds[kind][n].append(ms_per_step(stepper, n, steps))
-    return {kind: {str(n): round(min(times), 3) for n, times in by_n.items()} for kind, by_n in rounds.items()}
+    return {kind: {str(n): round(min(times), 3) for n, times in by_n.items()}
+            for kind, by_n in rounds.items()}
 
 
 def node_counts(path: Path, threads: int) -> dict[str, int]:
@@ -71,8 +72,9 @@ def node_counts(path: Path, threads: int) -> dict[str, int]:
     options.intra_op_num_threads = threads
     options.optimized_model_filepath = str(path.with_suffix(".optimized.onnx"))
     ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    optimized = onnx.load(options.optimized_model_filepath, load_external_data=False)
     return {"file": len(onnx.load(str(path), load_external_data=False).graph.node),
-            "optimized": len(onnx.load(options.optimized_model_filepath, load_external_data=False).graph.node)}
+            "optimized": len(optimized.graph.node)}
 
 
 def main() -> None:
@@ -86,8 +88,8 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     from pipelines.generate.model.onnx_export import (GRAPHS, QUANTIZED, OnnxDecoder, _agreement,
-                                                      _sampled_decode, _time_decode, cache_scales, export_onnx,
-                                                      int8_cache, quantize_int4, quantize_int8)
+                                                      _sampled_decode, _time_decode, cache_scales,
+                                                      export_onnx, int8_cache, quantize_int4, quantize_int8)
     from pipelines.generate.model.sampling import TorchStepper
 
     model = scratch_small()
@@ -98,8 +100,10 @@ def main() -> None:
     _sampled_decode(calibration, prompt, 256)
     for kind, quantize in (("int8", quantize_int8), ("int4", quantize_int4)):
         graphs[kind] = quantize(graphs["float"], folder / GRAPHS[kind])
-        graphs[f"{kind}_kv8"] = int8_cache(graphs[kind], folder / GRAPHS[f"{kind}_kv8"], cache_scales(calibration))
-    steppers = {"torch": TorchStepper(model), **{kind: OnnxDecoder(p, model).stepper() for kind, p in graphs.items()}}
+        graphs[f"{kind}_kv8"] = int8_cache(graphs[kind], folder / GRAPHS[f"{kind}_kv8"],
+                                           cache_scales(calibration))
+    steppers = {"torch": TorchStepper(model),
+                **{kind: OnnxDecoder(path, model).stepper() for kind, path in graphs.items()}}
     per_step = best_per_step(steppers, args.steps, args.repeats)
     _, ids, reference = _time_decode(steppers["float"], prompt, 256)
     fidelity = {}

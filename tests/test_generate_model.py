@@ -273,7 +273,8 @@ def test_auto_backend_measures_both_and_keeps_the_faster(tiny, tmp_path, studio_
 
 def grouped_llama():
     """A random 2-layer Llama unlike the tiny checkpoint: 2 kv heads for 4 query heads, head_dim 32 (not
-    hidden / heads, and a multiple of 16: the rotary inside attention), llama3 rope scaling, an untied head."""
+    hidden / heads, and a multiple of 16: the rotary inside attention), llama3 rope scaling, an untied
+    head, biases on every projection."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -281,9 +282,15 @@ def grouped_llama():
     rope = {"rope_type": "llama3", "factor": 8.0, "rope_theta": 500000.0, "low_freq_factor": 1.0,
             "high_freq_factor": 4.0, "original_max_position_embeddings": 64}
     config = LlamaConfig(vocab_size=300, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, head_dim=32, max_position_embeddings=512,
-                         tie_word_embeddings=False, rope_parameters=rope)
-    return LlamaForCausalLM(config).eval()
+                         num_attention_heads=4, num_key_value_heads=2, head_dim=32,
+                         max_position_embeddings=512, tie_word_embeddings=False, rope_parameters=rope,
+                         attention_bias=True, mlp_bias=True)
+    model = LlamaForCausalLM(config).eval()
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if name.endswith(".bias"):
+                parameter.normal_(0.0, 0.5)
+    return model
 
 
 @pytest.mark.parametrize("which,batch", [("tiny", 1), ("tiny", 2), ("grouped", 1), ("grouped", 3)])

@@ -78,7 +78,7 @@ class _Graph:
 
     def node(self, op: str, inputs: list[str], outputs: list[str] | int = 1, domain: str = "", **attrs
              ) -> list[str]:
-        """Add ``op``; returns its output names (given, or ``count`` fresh ones)."""
+        """Add ``op``; returns its output names: ``outputs`` itself, or that many fresh ones."""
         from onnx import helper
 
         index = len(self.nodes)
@@ -138,13 +138,15 @@ def _cache_names(layers: int) -> list[str]:
     return [f"{kind}_{i}" for i in range(layers) for kind in ("key", "value")]
 
 
-def _attention(g: _Graph, h: str, index: int, attn, rotary: list[str], cfg) -> str:
-    """q, k, v in one MatMul, rotated, attended over the layer's cache (written in place), then o."""
-    heads, kv_heads, dim = cfg.num_attention_heads, cfg.num_key_value_heads, attn.head_dim
+def _attention(g: _Graph, h: str, index: int, attn, rotary: list[str], heads: tuple[int, int, int]) -> str:
+    """q, k, v in one MatMul, rotated, attended over the layer's cache (written in place), then o;
+    ``heads``: query heads, kv heads, head size."""
+    heads, kv_heads, dim = heads
     qkv = g.linear(h, [_params(attn.q_proj), _params(attn.k_proj), _params(attn.v_proj)], f"qkv_{index}")
     cache = [f"past_key_{index}", f"past_value_{index}", "seqlens_k", "total_sequence_length"]
     outputs = [f"attention_{index}", f"present_key_{index}", f"present_value_{index}"]
-    gqa = {"domain": "com.microsoft", "num_heads": heads, "kv_num_heads": kv_heads, "scale": float(attn.scaling)}
+    gqa = {"domain": "com.microsoft", "num_heads": heads, "kv_num_heads": kv_heads,
+           "scale": float(attn.scaling)}
     if dim % 16 == 0:   # GroupQueryAttention rotates q and k itself (its kernel wants heads of 16k)
         o = g.node("GroupQueryAttention", [qkv, "", "", *cache, *rotary], outputs, do_rotary=1,
                    rotary_interleaved=0, **gqa)[0]
@@ -172,33 +174,34 @@ def export_onnx(model, path: Path) -> Path:
         raise ValueError("the model's rotary embedding is not in the rotate-half layout")
     g = _Graph()
     rotary = [g.weight("cos_cache", cos[:, :half]), g.weight("sin_cache", sin[:, :half])]
-    (branch,) = g.node("Gather", [g.weight("embed", core.embed_tokens.weight.detach().float().numpy()), "input_ids"])
+    embed = g.weight("embed", core.embed_tokens.weight.detach().float().numpy())
+    (branch,) = g.node("Gather", [embed, "input_ids"])
     residual = None
     for i, layer in enumerate(core.layers):
         h, residual = g.norm(branch, residual, layer.input_layernorm, f"input_norm_{i}")
-        h, residual = g.norm(_attention(g, h, i, layer.self_attn, rotary, cfg), residual,
-                             layer.post_attention_layernorm, f"post_norm_{i}")
+        attended = _attention(g, h, i, layer.self_attn, rotary, (cfg.num_attention_heads, kv_heads, dim))
+        h, residual = g.norm(attended, residual, layer.post_attention_layernorm, f"post_norm_{i}")
         mlp = layer.mlp
-        gate, up = g.node("Split", [g.linear(h, [_params(mlp.gate_proj), _params(mlp.up_proj)], f"gate_up_{i}")], 2,
-                          axis=-1)
+        gate_up = g.linear(h, [_params(mlp.gate_proj), _params(mlp.up_proj)], f"gate_up_{i}")
+        gate, up = g.node("Split", [gate_up], 2, axis=-1)
         (act,) = g.node("QuickGelu", [gate], domain="com.microsoft", alpha=1.0)
         branch = g.linear(g.node("Mul", [act, up])[0], [_params(mlp.down_proj)], f"down_{i}")
     h, _ = g.norm(branch, residual, core.norm, "final_norm")
     (last,) = g.node("Gather", [h, g.weight("last", np.array(-1, dtype=np.int64))], axis=1)
-    g.node("MatMul", [last, g.weight("lm_head", model.lm_head.weight.detach().t().float().numpy())], ["logits"])
-    cache = ["batch", kv_heads, "capacity", dim]
-    inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "new"]),
-              helper.make_tensor_value_info("seqlens_k", TensorProto.INT32, ["batch"]),
-              helper.make_tensor_value_info("total_sequence_length", TensorProto.INT32, []),
-              *(helper.make_tensor_value_info(f"past_{n}", TensorProto.FLOAT, cache) for n in _cache_names(layers))]
+    head = g.weight("lm_head", model.lm_head.weight.detach().t().float().numpy())
+    g.node("MatMul", [last, head], ["logits"])
+    tensor, cache = helper.make_tensor_value_info, ["batch", kv_heads, "capacity", dim]
+    inputs = [tensor("input_ids", TensorProto.INT64, ["batch", "new"]),
+              tensor("seqlens_k", TensorProto.INT32, ["batch"]),
+              tensor("total_sequence_length", TensorProto.INT32, []),
+              *(tensor(f"past_{n}", TensorProto.FLOAT, cache) for n in _cache_names(layers))]
     if dim % 16:
-        inputs.append(helper.make_tensor_value_info("position_ids", TensorProto.INT64, [1]))
-    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", cfg.vocab_size]),
-               *(helper.make_tensor_value_info(f"present_{n}", TensorProto.FLOAT, cache)
-                 for n in _cache_names(layers))]
+        inputs.append(tensor("position_ids", TensorProto.INT64, [1]))
+    outputs = [tensor("logits", TensorProto.FLOAT, ["batch", cfg.vocab_size]),
+               *(tensor(f"present_{n}", TensorProto.FLOAT, cache) for n in _cache_names(layers))]
     graph = helper.make_graph(g.nodes, "llama_decoder", inputs, outputs, g.weights)
-    proto = helper.make_model(graph, ir_version=IR_VERSION, opset_imports=[helper.make_opsetid("", OPSET),
-                                                                          helper.make_opsetid("com.microsoft", 1)])
+    opsets = [helper.make_opsetid("", OPSET), helper.make_opsetid("com.microsoft", 1)]
+    proto = helper.make_model(graph, ir_version=IR_VERSION, opset_imports=opsets)
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(proto, str(path))
     return path
@@ -240,8 +243,8 @@ def quantize_int4(source: Path, target: Path) -> Path:
         weights[f"{name}.q4"] = numpy_helper.from_array(packed, f"{name}.q4")
         weights[f"{name}.scales"] = numpy_helper.from_array(scales, f"{name}.scales")
         nodes.append(helper.make_node("MatMulNBits", [node.input[0], f"{name}.q4", f"{name}.scales"],
-                                      list(node.output), name=node.name, domain="com.microsoft", K=rows, N=cols,
-                                      bits=4, block_size=INT4_BLOCK, accuracy_level=4))
+                                      list(node.output), name=node.name, domain="com.microsoft", K=rows,
+                                      N=cols, bits=4, block_size=INT4_BLOCK, accuracy_level=4))
     del proto.graph.node[:], proto.graph.initializer[:]
     proto.graph.node.extend(nodes)
     proto.graph.initializer.extend(weights.values())
@@ -297,7 +300,8 @@ class OnnxStepper:
     small arrays updated in place."""
 
     def __init__(self, session, layers: int, kv_heads: int, dim: int, positions: int, vocab: int) -> None:
-        self.session, self.shape, self.positions, self.vocab = session, (layers, kv_heads, dim), positions, vocab
+        self.session, self.shape = session, (layers, kv_heads, dim)
+        self.positions, self.vocab = positions, vocab
         names = {i.name: i.type for i in session.get_inputs()}
         self.rotates = "position_ids" in names
         self.dtype = np.int8 if names["past_key_0"] == "tensor(int8)" else np.float32
@@ -305,6 +309,7 @@ class OnnxStepper:
         self.buffers: list[np.ndarray] = []
         self.lengths: dict[str, np.ndarray] = {}
         self.logits = np.zeros((0, 0), dtype=np.float32)
+        self.ids = np.zeros((0, 0), dtype=np.int64)
         self.filled = 0
 
     def _bind(self, name: str, array: np.ndarray, output: bool = False) -> None:
@@ -359,7 +364,8 @@ class OnnxStepper:
         self.lengths["total_sequence_length"][...] = end
         if self.rotates:
             self.lengths["position_ids"][0] = self.filled
-        self.binding.bind_cpu_input("input_ids", np.ascontiguousarray(ids, dtype=np.int64))
+        self.ids = np.ascontiguousarray(ids, dtype=np.int64)   # the binding reads it during the run
+        self.binding.bind_cpu_input("input_ids", self.ids)
         self.session.run_with_iobinding(self.binding)
         self.filled = end
         return self.logits.copy()
@@ -404,19 +410,22 @@ def choose_backend(loaded: "LoadedModel", trial_tokens: int = 256, force: bool =
     if decision.get("graph_version") != GRAPH_VERSION:
         trial_tokens = min(trial_tokens, loaded.context_tokens - 2)
         prompt = np.array([[loaded.bos_id or 0] + [loaded.space.id("BAR_START")]], dtype=np.int64)
+
+        def stepper(kind: str) -> OnnxStepper:
+            return OnnxDecoder(folder / GRAPHS[kind], loaded.model).stepper()
+
         source = export_onnx(loaded.model, folder / GRAPHS["float"])
-        calibration = OnnxDecoder(source, loaded.model).stepper()
+        calibration = stepper("float")
         _sampled_decode(calibration, prompt, trial_tokens)
         for kind, quantize in (("int8", quantize_int8), ("int4", quantize_int4)):
             int8_cache(quantize(source, folder / GRAPHS[kind]), folder / GRAPHS[f"{kind}_kv8"],
                        cache_scales(calibration))
-        seconds, ids, reference = _time_decode(OnnxDecoder(source, loaded.model).stepper(), prompt, trial_tokens)
+        seconds, ids, reference = _time_decode(stepper("float"), prompt, trial_tokens)
         torch_s, _, _ = _time_decode(TorchStepper(loaded.model), prompt, trial_tokens, ids)
         decision = {"torch_s": round(torch_s, 4), "onnxruntime_s": round(seconds, 4), "tokens": trial_tokens}
         graph, onnx_s = GRAPHS["float"], seconds
         for kind in QUANTIZED:
-            seconds, _, approx = _time_decode(OnnxDecoder(folder / GRAPHS[kind], loaded.model).stepper(), prompt,
-                                              trial_tokens, ids)
+            seconds, _, approx = _time_decode(stepper(kind), prompt, trial_tokens, ids)
             kl, agree = _agreement(reference, approx)
             decision.update({f"onnxruntime_{kind}_s": round(seconds, 4), f"{kind}_mean_kl": round(kl, 5),
                              f"{kind}_top1_agreement": round(agree, 4), f"{kind}_max_kl": QUANTIZED_MAX_KL})
