@@ -98,10 +98,10 @@ def main() -> None:
     graphs = {"float": export_onnx(model, folder / GRAPHS["float"])}
     calibration = OnnxDecoder(graphs["float"], model).stepper()
     _sampled_decode(calibration, prompt, 256)
+    scales = cache_scales(calibration)
     for kind, quantize in (("int8", quantize_int8), ("int4", quantize_int4)):
         graphs[kind] = quantize(graphs["float"], folder / GRAPHS[kind])
-        graphs[f"{kind}_kv8"] = int8_cache(graphs[kind], folder / GRAPHS[f"{kind}_kv8"],
-                                           cache_scales(calibration))
+        graphs[f"{kind}_kv8"] = int8_cache(graphs[kind], folder / GRAPHS[f"{kind}_kv8"], scales)
     steppers = {"torch": TorchStepper(model),
                 **{kind: OnnxDecoder(path, model).stepper() for kind, path in graphs.items()}}
     per_step = best_per_step(steppers, args.steps, args.repeats)

@@ -2,12 +2,12 @@
 
 ``export_onnx`` builds the Llama forward node by node from the model's weights (no tracing), with
 onnxruntime's fused CPU operators (domain ``com.microsoft``) and no shape arithmetic, 10 to 13 nodes a
-layer::
+layer (and an Add after each projection that has a bias)::
 
     Gather(embed, input_ids)
     per layer: [Skip]SimplifiedLayerNormalization (RMSNorm; the skip form adds the residual)
                -> MatMul (q, k and v in one) [-> Split -> RotaryEmbedding on q and on k]
-               -> GroupQueryAttention (rotary, cache update, causal attention) -> MatMul (o)
+               -> GroupQueryAttention ([rotary,] cache update, causal attention) -> MatMul (o)
                -> SkipSimplifiedLayerNormalization -> MatMul (gate and up in one) -> Split
                -> QuickGelu (alpha 1: SiLU) -> Mul (by up) -> MatMul (down)
     SkipSimplifiedLayerNormalization -> Gather (last position only) -> MatMul (lm head)
@@ -23,7 +23,7 @@ double when they fill (capped at the model's positions). q and k are rotated wit
 and sin (``model.model.rotary_emb``, scaling rules included) in the rotate-half layout: inside
 GroupQueryAttention when the head size is a multiple of 16 (its kernel's condition), otherwise by
 RotaryEmbedding nodes from ``position_ids`` (padding heads to 16k would read more cache per token than
-the two extra nodes cost). GroupQueryAttention takes several new ids over a non-empty cache only for
+the three extra nodes cost). The MLP is SiLU-gated, as every Llama's is. GroupQueryAttention takes several new ids over a non-empty cache only for
 batch 1, so the stepper feeds such a step one id at a time when the batch is larger.
 
 Quantised copies of the float graph: ``quantize_int8`` (MatMul weights per output channel, activations
@@ -417,9 +417,9 @@ def choose_backend(loaded: "LoadedModel", trial_tokens: int = 256, force: bool =
         source = export_onnx(loaded.model, folder / GRAPHS["float"])
         calibration = stepper("float")
         _sampled_decode(calibration, prompt, trial_tokens)
+        scales = cache_scales(calibration)
         for kind, quantize in (("int8", quantize_int8), ("int4", quantize_int4)):
-            int8_cache(quantize(source, folder / GRAPHS[kind]), folder / GRAPHS[f"{kind}_kv8"],
-                       cache_scales(calibration))
+            int8_cache(quantize(source, folder / GRAPHS[kind]), folder / GRAPHS[f"{kind}_kv8"], scales)
         seconds, ids, reference = _time_decode(stepper("float"), prompt, trial_tokens)
         torch_s, _, _ = _time_decode(TorchStepper(loaded.model), prompt, trial_tokens, ids)
         decision = {"torch_s": round(torch_s, 4), "onnxruntime_s": round(seconds, 4), "tokens": trial_tokens}
