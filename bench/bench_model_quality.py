@@ -5,7 +5,7 @@ by each model; the figures are the music core's metrics of the MIDI the studio w
 chord accuracy (root, root + quality: can the requested chord be recognised from the notes?),
 the tension-aware chord-tone ratio, and notes per bar.
 
-    python bench/bench_model_quality.py [--models rules default runs/<run>/checkpoints/best ...] [--seeds 3]
+    python bench/bench_model_quality.py [--models rules default checkpoints/gospel ...] [--seeds 3] [--style gospel]
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["rules", "default"])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--style", default=None, help="only the example charts of this style")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import yaml
@@ -33,6 +34,7 @@ def main() -> None:
     from pipelines.generate.api import GenerateConfig, generate
 
     examples = yaml.safe_load((REPO / "assets" / "charts" / "examples.yaml").read_text(encoding="utf-8"))
+    examples = {name: e for name, e in examples.items() if args.style in (None, e["style"])}
     out = Path(tempfile.mkdtemp(prefix="bench_quality_"))
     report: dict = {"charts": len(examples), "seeds": args.seeds, "temperature": args.temperature, "models": {}}
     for model in args.models:
