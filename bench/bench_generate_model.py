@@ -8,8 +8,10 @@
 
     python bench/bench_generate_model.py [--checkpoint DIR] [--repeats 3] [--threads 2]
 
-Without ``--checkpoint`` the model has random weights (made in a temp folder), so its bars are as
-long as the per-bar token budget allows; a trained checkpoint gives the real figure.
+Without ``--checkpoint`` the model has random weights (made in a temp folder), so how many notes a
+bar gets is chance within the per-bar token budget; a trained checkpoint gives the real figure
+(train one of this shape: python -m pipelines.train run configs/train/scratch_small.yaml ...).
+Figures: the best and the median of ``--repeats`` runs, and the CPU time of the best.
 """
 from __future__ import annotations
 
@@ -39,11 +41,13 @@ def scratch_small(folder: Path) -> Path:
 
 
 CPU_S: dict[int, float] = {}
+MEDIAN_S: dict[int, float] = {}
 
 
 def best_of(fn, repeats: int) -> tuple[float, object]:
     """Best wall time of ``repeats`` calls; the process CPU time of that call is kept in CPU_S (on a
-    shared machine CPU time is the steadier figure: it leaves out the time other programs ran)."""
+    shared machine CPU time is the steadier figure: it leaves out the time other programs ran) and
+    the median wall time in MEDIAN_S."""
     times, out = [], None
     for _ in range(repeats):
         t0, c0 = time.perf_counter(), time.process_time()
@@ -51,6 +55,7 @@ def best_of(fn, repeats: int) -> tuple[float, object]:
         times.append((time.perf_counter() - t0, time.process_time() - c0))
     wall, cpu = min(times)
     CPU_S[id(fn)] = cpu
+    MEDIAN_S[id(fn)] = sorted(t for t, _ in times)[len(times) // 2]
     return wall, out
 
 
@@ -117,10 +122,12 @@ def main() -> None:
         "checkpoint": str(ckpt) if args.checkpoint else "scratch_small-sized, random weights",
         "parameters": params, "threads": args.threads, "repeats": args.repeats,
         "chart_to_8_bars_midi_wav_s": round(end_to_end, 3), "goal_s": 0.5,
+        "chart_to_8_bars_midi_wav_median_s": round(MEDIAN_S[id(end_to_end_fn)], 3),
         "cpu_s": {"chart_to_8_bars_midi_wav": round(CPU_S[id(end_to_end_fn)], 3),
                   "plain_generate": round(CPU_S[id(plain)], 3), "constrained_own_loop": round(CPU_S[id(constrained)], 3),
                   "constrained_hf_processor": round(CPU_S[id(processed)], 3)},
-        "timings_s": result.timings_s, "generated_tokens": new_tokens,
+        "timings_s (last run; render: the part after the last token)": result.timings_s,
+        "generated_tokens": new_tokens, "forward_passes": result.decoding["forward_passes"],
         "tokens_per_s": result.decoding["tokens_per_s"], "backend_chosen": result.decoding["backend"],
         "backend_trial": _decision(tmp),
         "plain_generate_s": round(plain_s, 3), "constrained_own_loop_s": round(own_s, 3),

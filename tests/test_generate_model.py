@@ -58,12 +58,15 @@ def test_100_random_charts_per_meter_decode_with_exact_bars_and_forced_chords(ti
         cache: dict = {}
         rows = [RowConstraint(space, vocab.state_after(head), p.bars, True,
                               bar_budget(loaded.context_tokens, len(prompt), p.bars, 60), cache=cache) for p in plans]
-        begun: dict[int, list] = {}   # bars reported as they begin, and the row's last word then
+        reached: dict[int, list] = {}   # positions reported as they are reached, and the row's last word then
         run_rows(TorchStepper(loaded.model), prompt, rows, Sampling(1.5, 0, 1.0),
                  [batch * 100 + i for i in range(50)], loaded.pad_id,
-                 on_bar=lambda i, row: begun.setdefault(i, []).append((row.bar, row.words()[-1])))
+                 on_progress=lambda i, row: reached.setdefault(i, []).append((row.reached, row.words()[-1])))
         for index, (plan, row) in enumerate(zip(plans, rows)):
-            assert begun[index] == [(bar, plan.bars[bar].chords[0][1]) for bar in range(len(plan.bars))]
+            marks = [at for at, _ in reached[index]]
+            assert marks == sorted(set(marks))   # each position once, in order
+            assert all(w.startswith(("POS_", "CHORD_")) for _, w in reached[index])
+            assert all((bar, 0) in marks for bar in range(len(plan.bars)))   # every bar's start
             words = head + row.words()
             assert vocab.check(words) == [], (index, words)
             assert words[-1] == "SONG_END" and words.count("BAR_START") == len(plan.bars)

@@ -197,17 +197,26 @@ def _default_tempo(cfg: GenerateConfig) -> float:
 def _write_take(piece: Piece, midi_path: Path, wav_path: Path | None, cfg: GenerateConfig,
                 timings: dict[str, float], words: list[str] | None, novelty: dict | None,
                 stream: "StreamingRender | None" = None) -> Take:
+    """MIDI, metrics and (in a second thread, meanwhile: FluidSynth leaves Python's lock) the WAV."""
     t0 = time.perf_counter()
-    midi_path = piece.write_midi(midi_path)
-    timings["midi"] = timings.get("midi", 0.0) + time.perf_counter() - t0
+    rendering = None
     if cfg.render_audio or wav_path:
+        from concurrent.futures import ThreadPoolExecutor
+
         from ..music.render import render_wav
 
-        t1 = time.perf_counter()
-        wav_path = render_wav(piece.to_pretty_midi(), wav_path or midi_path.with_suffix(".wav"), stream=stream).path
-        timings["render"] = timings.get("render", 0.0) + time.perf_counter() - t1
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
+        rendering = pool.submit(render_wav, piece.to_pretty_midi(), wav_path or midi_path.with_suffix(".wav"),
+                                stream=stream)
+        pool.shutdown(wait=False)
+    midi_path = piece.write_midi(midi_path)
     # the panel measures the MIDI the user downloads (MIDI cuts a note re-struck before it ends)
-    return Take(piece, midi_path, wav_path, all_metrics(read_midi(midi_path)), words, novelty)
+    metrics = all_metrics(read_midi(midi_path))
+    timings["midi"] = timings.get("midi", 0.0) + time.perf_counter() - t0
+    if rendering is not None:
+        wav_path = rendering.result().path
+        timings["render"] = timings.get("render", 0.0) + time.perf_counter() - t0
+    return Take(piece, midi_path, wav_path, metrics, words, novelty)
 
 
 def _default_out_dir(cfg: GenerateConfig) -> Path:

@@ -136,6 +136,11 @@ class RowConstraint:
     def words(self) -> list[str]:
         return self.space.words(self.out)
 
+    @property
+    def reached(self) -> tuple[int, int]:
+        """(bar, tick) of the current position: notes starting before it can no longer change."""
+        return self.bar, max(self.state.pos, 0)
+
 
 def _between(space: "EventSpace", kind: str, low: int, high: int) -> np.ndarray:
     """Model ids of ``kind`` whose value is in [low, high] (ids are sorted by value)."""

@@ -1,12 +1,13 @@
-"""Audio rendered while the model is still playing: each finished bar is synthesised at once.
+"""Audio rendered while the model is still playing: each finished stretch is synthesised at once.
 
-The decoding loop reports every bar a variation begins (``Request.on_bar``); a worker thread decodes
-the words written so far, and that variation's :class:`~pipelines.music.render.StreamingRender`
-synthesises everything before the new bar, which no later token can change. FluidSynth and
-onnxruntime both leave Python's lock while they work, so on a machine with two cores the audio is
-mostly done when the last token is; ``render_wav(..., stream=...)`` then renders only the last bar
-and the tail. The samples equal a one-shot render of the finished take (the stream checks that
-the events it rendered are still the take's, and starts over if not).
+The decoding loop reports every position a variation reaches (``Request.on_progress``); a worker
+thread decodes the words written so far (about a millisecond), and that variation's
+:class:`~pipelines.music.render.StreamingRender` synthesises everything before the position, which
+no later token can change. When the worker falls behind it skips to the newest report. FluidSynth
+and onnxruntime both leave Python's lock while they work, so on a machine with two cores the audio
+is mostly done when the last token is; ``render_wav(..., stream=...)`` then renders only the last
+notes and the tail. The samples equal a one-shot render of the finished take (the stream checks
+that the events it rendered are still the take's, and starts over if not).
 """
 from __future__ import annotations
 
@@ -38,25 +39,31 @@ class LiveRender:
         self._worker = threading.Thread(target=self._work, name="live-render", daemon=True)
         self._worker.start()
 
-    def bar_begun(self, variation: int, words: list[str], bars_final: int) -> None:
-        """The model began a bar: ``words`` is the whole piece so far, its first ``bars_final`` bars final."""
-        self._queue.put((variation, words, bars_final))
+    def progress(self, variation: int, words: list[str], final_beats: float) -> None:
+        """The model reached a new position: ``words`` is the whole piece so far, final before ``final_beats``."""
+        self._queue.put((variation, words, final_beats))
 
     def close(self) -> None:
-        """Wait until every reported bar is rendered."""
+        """Wait until every reported stretch is rendered."""
         self._queue.put(None)
         self._worker.join()
 
     def _work(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is None:
+            items = [self._queue.get()]
+            while not self._queue.empty():   # behind: only the newest report of each variation matters
+                items.append(self._queue.get())
+            newest = {item[0]: item for item in items if item is not None}
+            for variation, words, final_beats in newest.values():
+                self._advance(variation, words, final_beats)
+            if None in items:
                 return
-            variation, words, bars_final = item
-            stream = self.streams[variation]
-            try:
-                piece = self.to_piece(words)
-                stream.advance(piece.to_pretty_midi(), piece.seconds(bars_final * piece.beats_per_bar))
-            except Exception:  # the final render starts over; the take itself is unaffected
-                log.exception("rendering ahead failed; the take is rendered in one go instead")
-                stream.diverged = True
+
+    def _advance(self, variation: int, words: list[str], final_beats: float) -> None:
+        stream = self.streams[variation]
+        try:
+            piece = self.to_piece(words)
+            stream.advance(piece.to_pretty_midi(), piece.seconds(final_beats))
+        except Exception:  # the final render starts over; the take itself is unaffected
+            log.exception("rendering ahead failed; the take is rendered in one go instead")
+            stream.diverged = True

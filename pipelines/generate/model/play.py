@@ -39,8 +39,9 @@ class Request:
     sampling: Sampling = field(default_factory=Sampling)
     pitch_range: tuple[int, int] = (21, 108)
     backend: str = "torch"     # or onnxruntime (the exported scratch model, see .onnx_export)
-    # called as a variation begins each new bar: (variation, the whole piece's words so far, bars final)
-    on_bar: Callable[[int, list[str], int], None] | None = None
+    # called as a variation reaches each new position: (variation, the whole piece's words so far,
+    # the beat before which its notes are final)
+    on_progress: Callable[[int, list[str], float], None] | None = None
 
 
 @dataclass
@@ -111,10 +112,15 @@ def _rows(loaded: "LoadedModel", request: Request, prompt: list[str], plan_bars,
     seeds = [request.seed * 1000 + i + salt for i in range(request.variations)]
     loaded.activate()
     stepper = loaded.onnx.stepper() if request.backend == "onnxruntime" else TorchStepper(loaded.model)
-    def on_bar(index: int, row: RowConstraint) -> None:
-        request.on_bar(index, before + row.words(), bars_before + row.bar)
+    beats_per_bar = request.time_signature[0] * 4.0 / request.time_signature[1]
 
-    stats = run_rows(stepper, ids, rows, request.sampling, seeds, loaded.pad_id, on_bar if request.on_bar else None)
+    def on_progress(index: int, row: RowConstraint) -> None:
+        bar, tick = row.reached
+        final = (bars_before + bar + tick / row.state.bar_ticks) * beats_per_bar
+        request.on_progress(index, before + row.words(), final)
+
+    stats = run_rows(stepper, ids, rows, request.sampling, seeds, loaded.pad_id,
+                     on_progress if request.on_progress else None)
     return Played([row.words() for row in rows], stats, [])
 
 

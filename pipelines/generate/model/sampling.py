@@ -68,13 +68,16 @@ def sample(logits: np.ndarray, allowed: np.ndarray, sampling: Sampling, rng: np.
         kth = np.partition(scores, -sampling.top_k)[-sampling.top_k]
         scores[scores < kth] = -np.inf
     probs = np.exp(scores - scores.max())
-    if sampling.top_p < 1.0:
-        order = np.argsort(-probs, kind="stable")
-        cumulative = np.cumsum(probs[order])
-        cut = int(np.searchsorted(cumulative, sampling.top_p * cumulative[-1], side="left")) + 1
-        probs[order[cut:]] = 0.0
-    cdf = np.cumsum(probs)   # inverse-CDF draw: one uniform number, like Generator.choice with p
-    return int(allowed[min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), len(cdf) - 1)])
+    order = allowed
+    if sampling.top_p < 1.0:   # the fewest most likely ids whose mass reaches top_p
+        ranked = np.argsort(-probs, kind="stable")
+        cdf = np.cumsum(probs[ranked])
+        cut = int(np.searchsorted(cdf, sampling.top_p * cdf[-1], side="left")) + 1
+        order, cdf = allowed[ranked[:cut]], cdf[:cut]
+    else:
+        cdf = np.cumsum(probs)
+    # inverse-CDF draw: one uniform number, like Generator.choice with p
+    return int(order[min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), len(cdf) - 1)])
 
 
 @dataclass
@@ -90,11 +93,12 @@ class LoopStats:
 
 def run_rows(stepper: Stepper, prompt_ids: Sequence[int], rows: list[RowConstraint], sampling: Sampling,
              seeds: Sequence[int], pad_id: int,
-             on_bar: Callable[[int, RowConstraint], None] | None = None) -> LoopStats:
+             on_progress: Callable[[int, RowConstraint], None] | None = None) -> LoopStats:
     """Generate every row to its end (in place: ``row.out``); returns counts and time.
-    ``on_bar(index, row)`` is called whenever a row begins a new bar (its earlier bars are final)."""
+    ``on_progress(index, row)`` is called whenever a row reaches a new position or bar: every note
+    that starts before it is final."""
     t0 = time.perf_counter()
-    bars = [row.bar for row in rows]
+    reached = [row.reached for row in rows]
     rngs = [np.random.default_rng(seed) for seed in seeds]
     logits = stepper.prefill(np.tile(np.asarray(prompt_ids, dtype=np.int64), (len(rows), 1)))
     inbox: list[list[int]] = [[] for _ in rows]
@@ -114,9 +118,9 @@ def run_rows(stepper: Stepper, prompt_ids: Sequence[int], rows: list[RowConstrai
                 inbox[index].append(token)
             if row.done:
                 inbox[index] = []   # nothing after the end needs logits
-            elif on_bar is not None and row.bar != bars[index]:
-                bars[index] = row.bar
-                on_bar(index, row)
+            elif on_progress is not None and row.reached != reached[index]:
+                reached[index] = row.reached
+                on_progress(index, row)
         waiting = [len(box) for box, row in zip(inbox, rows) if box]
         if not waiting:
             break

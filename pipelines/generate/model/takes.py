@@ -78,7 +78,7 @@ def model_takes(chart: "Chart", cfg: "GenerateConfig", time_signature: tuple[int
         from .live import LiveRender
 
         live = LiveRender(cfg.variations, lambda words: _words_to_piece(loaded, words, time_signature, tempo_bpm))
-        request.on_bar = live.bar_begun
+        request.on_progress = live.progress
     try:
         if cfg.regenerate_from:
             source = read_take(cfg.regenerate_from)
