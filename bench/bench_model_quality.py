@@ -6,6 +6,7 @@ chord accuracy (root, root + quality: can the requested chord be recognised from
 the tension-aware chord-tone ratio, and notes per bar.
 
     python bench/bench_model_quality.py [--models rules default checkpoints/gospel ...] [--seeds 3] [--style gospel]
+                                        [--backend auto|torch|onnxruntime]
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--style", default=None, help="only the example charts of this style")
+    parser.add_argument("--backend", default="auto", choices=("auto", "torch", "onnxruntime"))
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import yaml
@@ -36,14 +38,16 @@ def main() -> None:
     examples = yaml.safe_load((REPO / "assets" / "charts" / "examples.yaml").read_text(encoding="utf-8"))
     examples = {name: e for name, e in examples.items() if args.style in (None, e["style"])}
     out = Path(tempfile.mkdtemp(prefix="bench_quality_"))
-    report: dict = {"charts": len(examples), "seeds": args.seeds, "temperature": args.temperature, "models": {}}
+    report: dict = {"charts": len(examples), "seeds": args.seeds, "temperature": args.temperature,
+                    "backend": args.backend, "models": {}}
     for model in args.models:
         rows = []
         for name, example in examples.items():
             for seed in range(1, args.seeds + 1):
                 result = generate(GenerateConfig(chords=example["chart"], style=example["style"], model=model,
                                                  tempo_bpm=example["tempo_bpm"], seed=seed,
-                                                 temperature=args.temperature, out_dir=str(out / model.replace("/", "_")),
+                                                 temperature=args.temperature, backend=args.backend,
+                                                 out_dir=str(out / model.replace("/", "_")),
                                                  render_audio=False))
                 rows.append({"chart": name, **{k: result.metrics[k] for k in FIGURES}})
         means = {k: round(sum(r[k] for r in rows if r[k] is not None) / max(1, sum(r[k] is not None for r in rows)), 4)

@@ -172,8 +172,11 @@ class StreamingRender:
         self.blocks = block_loudness(np.concatenate(self._weighted), self.sample_rate_hz)
         return np.concatenate(self._chunks).astype(np.float32) / 32768.0
 
+    def __del__(self) -> None:   # a take abandoned half-rendered frees its synth too
+        self.close()
+
     def close(self) -> None:
-        if self._synth is not None:
+        if getattr(self, "_synth", None) is not None:   # (not there when __init__ failed)
             self._synth[0].delete()
             self._synth = None
 
