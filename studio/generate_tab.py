@@ -52,7 +52,9 @@ def metrics_rows(metrics: dict, corpus: dict | None = None, novelty: dict | None
         if novelty:
             rows.append([EVIDENCE_LABELS[key], show(novelty.get(key)), "—"])
     if decoding:
-        rows.append([EVIDENCE_LABELS["tokens_per_s"], decoding.get("tokens_per_s"), "—"])
+        engine = decoding.get("engine") or decoding.get("backend")
+        speed = decoding.get("tokens_per_s")
+        rows.append([EVIDENCE_LABELS["tokens_per_s"], f"{speed} ({engine})" if engine else speed, "—"])
     return rows
 
 

@@ -43,8 +43,10 @@ def test_trained_model_variations_panel_and_regenerate(checkpoint, studio_home):
     figure, wav, midi, rows, summary, table, takes, picker, current = out
     assert len(takes) == 2 and len(table) == 2 and summary["decoding"]["tokens_per_s"] > 0
     assert "checkpoint" not in summary["decoding"]
-    labels = [r[0] for r in rows]
-    assert "Decoding speed (tokens/s)" in labels
+    speed = next(r[1] for r in rows if r[0] == "Decoding speed (tokens/s)")
+    engine = summary["decoding"]["engine"]   # torch or onnxruntime and which weights
+    assert speed == f"{summary['decoding']['tokens_per_s']} ({engine})"
+    assert engine == "torch" or engine.startswith("onnxruntime, ") and "weights" in engine
     other = show_take("2", takes)
     assert other[2] == takes[1]["midi"] and other[4] == takes[1]
     again = run_regenerate(current, "2-3", str(checkpoint), "Mehldau", "4/4", 80, 3, 1.3, 20, 0.9)

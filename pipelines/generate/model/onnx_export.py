@@ -42,7 +42,7 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -61,6 +61,13 @@ INT4_BLOCK = 32            # weights per 4-bit block (one scale each) along a Ma
 KV_HEADROOM = 2.0          # int8 cache range over the largest key or value seen while calibrating
 QUANTIZED = ("int8", "int4", "int8_kv8", "int4_kv8")   # weights int8 or 4-bit; _kv8: the cache in int8 too
 GRAPHS = {"float": "decoder.onnx", **{kind: f"decoder_{kind}.onnx" for kind in QUANTIZED}}
+WEIGHTS = {"float": "float weights", "int8": "int8 weights", "int4": "4-bit weights"}
+
+
+def describe(graph: str) -> str:
+    """``decoder_int4_kv8.onnx`` -> ``4-bit weights, int8 cache`` (what the metrics panel shows)."""
+    kind = next(k for k, name in GRAPHS.items() if name == Path(graph).name)
+    return WEIGHTS[kind.removesuffix("_kv8")] + (", int8 cache" if kind.endswith("_kv8") else "")
 
 
 class _Graph:
@@ -377,6 +384,7 @@ class OnnxDecoder:
     def __init__(self, path: Path, model) -> None:
         import onnxruntime as ort
 
+        self.path = Path(path)
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1 if _torch_threads() <= 1 else _torch_threads()
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -399,15 +407,18 @@ def _folder_for(checkpoint: Path) -> Path:
     return workspace_dir() / ".cache" / "onnx" / digest
 
 
-def choose_backend(loaded: "LoadedModel", trial_tokens: int = 256, force: bool = False) -> dict:
+def choose_backend(loaded: "LoadedModel", trial_tokens: int = 256, force: bool = False,
+                   report: Callable[[float, str], None] | None = None) -> dict:
     """Export (once), time torch and every graph on the same decode, and attach the fastest faithful
-    graph when it beats torch (or when ``force``)."""
+    graph when it beats torch (or when ``force``). ``report(fraction, message)`` hears of the export."""
     from .sampling import TorchStepper
 
     folder = _folder_for(loaded.path)
     decision_file = folder / "decision.json"
     decision = json.loads(decision_file.read_text(encoding="utf-8")) if decision_file.is_file() else {}
     if decision.get("graph_version") != GRAPH_VERSION:
+        if report is not None:
+            report(0.08, "exporting this checkpoint to onnxruntime and timing the decoders (once per checkpoint)")
         trial_tokens = min(trial_tokens, loaded.context_tokens - 2)
         prompt = np.array([[loaded.bos_id or 0] + [loaded.space.id("BAR_START")]], dtype=np.int64)
 

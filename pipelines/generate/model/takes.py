@@ -69,7 +69,7 @@ def model_takes(chart: "Chart", cfg: "GenerateConfig", time_signature: tuple[int
 
     report(0.05, f"loading {cfg.model}")
     loaded = model_cache().get(cfg.model, cfg.base_model, cfg.device)
-    backend = _backend(loaded, cfg.backend, cfg.device)
+    backend = _backend(loaded, cfg.backend, cfg.device, report)
     request = Request(chart, cfg.style, tempo_bpm, time_signature, cfg.key, cfg.seed, cfg.variations,
                       Sampling(float(cfg.temperature), int(cfg.top_k), float(cfg.top_p)), backend=backend)
     report(0.15, f"sampling {cfg.variations} variation(s) of {len(chart)} bars")
@@ -102,14 +102,14 @@ def model_takes(chart: "Chart", cfg: "GenerateConfig", time_signature: tuple[int
     pieces = [_decode(loaded, words, whole_chart, time_signature, tempo_bpm) for words in played.takes]
     info = {"tokens": played.stats.generated_tokens, "tokens_per_s": round(played.stats.tokens_per_s, 1),
             "decode_s": round(played.stats.decode_s, 4), "forward_passes": played.stats.forward_passes,
-            "backend": backend,
+            "backend": backend, "engine": _engine(loaded, backend),
             "substitutions": played.substitutions, "checkpoint": str(loaded.path)}
     out = ModelTakes(pieces, played.takes, whole_chart, info, live=live)
     _add_corpus_evidence(loaded, out)
     return out
 
 
-def _backend(loaded: "LoadedModel", wanted: str, device: str) -> str:
+def _backend(loaded: "LoadedModel", wanted: str, device: str, report: Callable[[float, str], None]) -> str:
     """torch, or onnxruntime for a scratch Llama on the CPU when asked or when it measured faster."""
     from .onnx_export import choose_backend
 
@@ -126,8 +126,15 @@ def _backend(loaded: "LoadedModel", wanted: str, device: str) -> str:
             raise StudioError("the onnxruntime backend needs the onnx and onnxruntime packages "
                               "(pip install -r requirements/generate.txt); pick torch or auto")
         return "torch"
-    decision = choose_backend(loaded, force=wanted == "onnxruntime")
+    decision = choose_backend(loaded, force=wanted == "onnxruntime", report=report)
     return "onnxruntime" if wanted == "onnxruntime" else decision["backend"]
+
+
+def _engine(loaded: "LoadedModel", backend: str) -> str:
+    """What decoded, in words: ``torch`` or ``onnxruntime, 4-bit weights, int8 cache``."""
+    from .onnx_export import describe
+
+    return f"onnxruntime, {describe(loaded.onnx.path.name)}" if backend == "onnxruntime" else backend
 
 
 def _read_primer(path: str, time_signature: tuple[int, int]) -> "Piece":
