@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 MIN_BAR_TOKENS = 24        # below this a bar holds its chord and five notes at most: refuse instead
 MAX_BAR_TOKENS = 384       # a bar of the densest training music is ~250 tokens
 KEEP_CONTEXT_SHARE = 0.5   # a long primer is cut to at most this share of the context (newest bars kept)
+PROGRESS_BEATS = 1.0       # Request.on_progress hears of the music at most once per beat
 
 
 @dataclass
@@ -39,8 +40,8 @@ class Request:
     sampling: Sampling = field(default_factory=Sampling)
     pitch_range: tuple[int, int] = (21, 108)
     backend: str = "torch"     # or onnxruntime (the exported scratch model, see .onnx_export)
-    # called as a variation reaches each new position: (variation, the whole piece's words so far,
-    # the beat before which its notes are final)
+    # called as a variation reaches a new position a beat or more after the last one it reported:
+    # (variation, the whole piece's words so far, the beat before which its notes are final)
     on_progress: Callable[[int, list[str], float], None] | None = None
 
 
@@ -113,11 +114,14 @@ def _rows(loaded: "LoadedModel", request: Request, prompt: list[str], plan_bars,
     loaded.activate()
     stepper = loaded.onnx.stepper() if request.backend == "onnxruntime" else TorchStepper(loaded.model)
     beats_per_bar = request.time_signature[0] * 4.0 / request.time_signature[1]
+    reported = [-1.0] * len(rows)
 
     def on_progress(index: int, row: RowConstraint) -> None:
         bar, tick = row.reached
         final = (bars_before + bar + tick / row.state.bar_ticks) * beats_per_bar
-        request.on_progress(index, before + row.words(), final)
+        if final >= reported[index] + PROGRESS_BEATS:   # a beat at a time: each report costs a decode
+            reported[index] = final
+            request.on_progress(index, before + row.words(), final)
 
     stats = run_rows(stepper, ids, rows, request.sampling, seeds, loaded.pad_id,
                      on_progress if request.on_progress else None)
