@@ -87,9 +87,9 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from pipelines.generate.model.onnx_export import (GRAPHS, QUANTIZED, OnnxDecoder, _agreement,
-                                                      _sampled_decode, _time_decode, cache_scales,
-                                                      export_onnx, int8_cache, quantize_int4, quantize_int8)
+    from pipelines.generate.model.onnx_backend import OnnxDecoder, _agreement, _sampled_decode, _time_decode
+    from pipelines.generate.model.onnx_export import (GRAPHS, QUANTIZED, cache_scales, export_onnx, int8_cache,
+                                                      quantize_int4, quantize_int8)
     from pipelines.generate.model.sampling import TorchStepper
 
     model = scratch_small()

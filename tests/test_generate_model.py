@@ -250,7 +250,8 @@ def test_an_adapter_whose_base_is_missing_and_another_tokenizer_are_refused(tmp_
 def test_the_onnx_decoder_gives_the_torch_model_s_logits(tiny, tmp_path):
     import numpy as np
 
-    from pipelines.generate.model.onnx_export import OnnxDecoder, export_onnx
+    from pipelines.generate.model.onnx_backend import OnnxDecoder
+    from pipelines.generate.model.onnx_export import export_onnx
 
     loaded = model_cache().get(str(tiny))
     onnx = OnnxDecoder(export_onnx(loaded.model, tmp_path / "decoder.onnx"), loaded.model).stepper()
@@ -300,7 +301,8 @@ def grouped_llama():
 def test_the_float_graph_follows_torch_past_the_cache_s_growth(tiny, tmp_path, which, batch):
     import numpy as np
 
-    from pipelines.generate.model.onnx_export import OnnxDecoder, export_onnx
+    from pipelines.generate.model.onnx_backend import OnnxDecoder
+    from pipelines.generate.model.onnx_export import export_onnx
 
     model = model_cache().get(str(tiny)).model if which == "tiny" else grouped_llama()
     onnx = OnnxDecoder(export_onnx(model, tmp_path / "decoder.onnx"), model).stepper()
@@ -316,19 +318,19 @@ def test_the_float_graph_follows_torch_past_the_cache_s_growth(tiny, tmp_path, w
 
 
 def test_quantised_graphs_are_kept_only_within_the_kl_bound(tiny, studio_home, monkeypatch):
-    from pipelines.generate.model import onnx_export
+    from pipelines.generate.model import onnx_backend, onnx_export
 
     loaded = model_cache().get(str(tiny))
-    decision = onnx_export.choose_backend(loaded, trial_tokens=48)
+    decision = onnx_backend.choose_backend(loaded, trial_tokens=48)
     for kind in onnx_export.QUANTIZED:
         assert decision[f"onnxruntime_{kind}_s"] > 0 and decision[f"{kind}_mean_kl"] >= 0
         assert 0 <= decision[f"{kind}_top1_agreement"] <= 1
-        assert decision[f"{kind}_max_kl"] == onnx_export.QUANTIZED_MAX_KL
+        assert decision[f"{kind}_max_kl"] == onnx_backend.QUANTIZED_MAX_KL
     kept = {name: kind for kind, name in onnx_export.GRAPHS.items()}[decision["graph"]]
-    assert kept == "float" or decision[f"{kept}_mean_kl"] <= onnx_export.QUANTIZED_MAX_KL
-    monkeypatch.setattr(onnx_export, "QUANTIZED_MAX_KL", -1.0)  # nothing quantised is faithful enough now
+    assert kept == "float" or decision[f"{kept}_mean_kl"] <= onnx_backend.QUANTIZED_MAX_KL
+    monkeypatch.setattr(onnx_backend, "QUANTIZED_MAX_KL", -1.0)  # nothing quantised is faithful enough now
     next((studio_home / ".cache" / "onnx").glob("*/decision.json")).unlink()
-    decision = onnx_export.choose_backend(loaded, trial_tokens=48)
+    decision = onnx_backend.choose_backend(loaded, trial_tokens=48)
     assert decision["graph"] == "decoder.onnx" and decision["int4_kv8_max_kl"] == -1.0
 
 

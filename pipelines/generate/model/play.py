@@ -39,7 +39,7 @@ class Request:
     variations: int = 1
     sampling: Sampling = field(default_factory=Sampling)
     pitch_range: tuple[int, int] = (21, 108)
-    backend: str = "torch"     # or onnxruntime (the exported scratch model, see .onnx_export)
+    backend: str = "torch"     # or onnxruntime (the exported scratch model, see .onnx_backend)
     # called as a variation reaches a new position a beat or more after the last one it reported:
     # (variation, the whole piece's words so far, the beat before which its notes are final)
     on_progress: Callable[[int, list[str], float], None] | None = None

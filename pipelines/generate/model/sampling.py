@@ -5,7 +5,7 @@ Each step, every row that needs a choice samples from the ids its ``RowConstrain
 forced after it (``POS_0 CHORD_x`` after ``BAR_START`` ...). The model is fed the shortest run of
 decided tokens across the rows, so a row with forced tokens costs one forward pass for several
 tokens when the others allow it. A ``Stepper`` hides the backend: torch (any Hugging Face causal
-LM) or onnxruntime (the exported scratch model, :mod:`.onnx_export`).
+LM) or onnxruntime (the exported scratch model, :mod:`.onnx_backend`).
 """
 from __future__ import annotations
 

@@ -111,7 +111,7 @@ def model_takes(chart: "Chart", cfg: "GenerateConfig", time_signature: tuple[int
 
 def _backend(loaded: "LoadedModel", wanted: str, device: str, report: Callable[[float, str], None]) -> str:
     """torch, or onnxruntime for a scratch Llama on the CPU when asked or when it measured faster."""
-    from .onnx_export import choose_backend
+    from .onnx_backend import choose_backend
 
     exportable = loaded.card.get("method") == "scratch" and device == "cpu" and \
         getattr(loaded.model.config, "model_type", "") == "llama" and not hasattr(loaded.model, "peft_config")
