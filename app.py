@@ -52,6 +52,18 @@ def served_folders() -> list[str]:
     return [str(HERE / "assets")] + [str(home / name) for name in ("outputs", "listen", "runs", "cache")]
 
 
+def _warm_up_in_background() -> None:
+    """Prepare the default model's decoder while the page loads (STUDIO_WARMUP=0 turns this off)."""
+    import threading
+
+    from pipelines.common.paths import checkpoints_dir
+
+    if (checkpoints_dir() / "default" / "config.json").is_file():
+        from pipelines.generate.model.takes import warm_up
+
+        threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     settings = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -65,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     demo.queue(default_concurrency_limit=2, max_size=64)
+    if not settings.listen_only and os.environ.get("STUDIO_WARMUP", "1") != "0":
+        _warm_up_in_background()
     demo.launch(
         server_name=settings.host,
         server_port=settings.port,

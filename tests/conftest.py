@@ -50,6 +50,7 @@ def start_studio(home: Path, *args: str, timeout_s: float = 240.0) -> tuple[subp
     """Start ``python app.py`` on a free port with STUDIO_HOME=home; return (process, base URL)."""
     port = free_port()
     env = dict(os.environ, STUDIO_HOME=str(home), PYTHONUNBUFFERED="1")
+    env.setdefault("STUDIO_WARMUP", "0")   # no background export competing with the test for the CPU
     log = open(home / f"studio-{port}.log", "w")
     proc = subprocess.Popen([sys.executable, str(REPO / "app.py"), "--port", str(port), *args],
                             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)

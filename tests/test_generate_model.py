@@ -380,3 +380,25 @@ def test_sampling_draws_from_the_tempered_truncated_softmax(temperature, top_k, 
     seen = np.array([draws.count(i) for i in allowed]) / len(draws)
     assert np.abs(seen - expected).max() < 0.015
     assert sample(logits, np.array([4]), Sampling(), rng) == 4
+
+
+def test_warm_up_prepares_the_decoder_once_and_never_raises(tiny, studio_home):
+    import threading
+
+    from pipelines.generate.model.loading import models_in_use
+    from pipelines.generate.model.takes import warm_up
+
+    ready = warm_up(str(tiny))
+    assert ready["backend"] in ("torch", "onnxruntime")
+    assert list((studio_home / ".cache" / "onnx").glob("*/decision.json"))
+    assert "error" in warm_up(str(studio_home / "no-such-model"))
+    heard: list[str] = []   # a take asked for while another holds the models waits, and says so
+    with models_in_use():
+        waiting = threading.Thread(target=lambda: generate(GenerateConfig(
+            chords="| C |", model=str(tiny), render_audio=False, out_dir=str(studio_home / "w")),
+            progress=lambda f, m: heard.append(m)))
+        waiting.start()
+        waiting.join(timeout=1.0)
+        assert waiting.is_alive()
+    waiting.join(timeout=120)
+    assert not waiting.is_alive() and "waiting for the take being generated to finish" in heard

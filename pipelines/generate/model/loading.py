@@ -13,10 +13,12 @@ import functools
 import json
 import logging
 import re
+import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from ...common.errors import StudioError
 from ...common.paths import REPO_ROOT, checkpoints_dir, workspace_dir
@@ -186,6 +188,23 @@ class ModelCache:
 def model_cache() -> ModelCache:
     """The process's one model cache."""
     return ModelCache()
+
+
+_IN_USE = threading.Lock()
+
+
+@contextmanager
+def models_in_use(report: Callable[[float, str], None] | None = None) -> Iterator[None]:
+    """Trained models load, export and decode one take at a time: adapters switch on a shared base,
+    an export writes shared files, and two decodes on two cores would only halve each other's speed."""
+    if not _IN_USE.acquire(blocking=False):
+        if report is not None:
+            report(0.03, "waiting for the take being generated to finish")
+        _IN_USE.acquire()
+    try:
+        yield
+    finally:
+        _IN_USE.release()
 
 
 def _load_weights(folder: Path, device: str):

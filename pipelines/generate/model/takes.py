@@ -62,7 +62,29 @@ def read_take(path: str | Path) -> dict[str, Any]:
 
 def model_takes(chart: "Chart", cfg: "GenerateConfig", time_signature: tuple[int, int], tempo_bpm: float,
                 report: Callable[[float, str], None]) -> ModelTakes:
-    """Load ``cfg.model`` (cached), play, continue or regenerate, decode, measure."""
+    """Load ``cfg.model`` (cached), play, continue or regenerate, decode, measure (one take at a time)."""
+    from .loading import models_in_use
+
+    with models_in_use(report):
+        return _model_takes(chart, cfg, time_signature, tempo_bpm, report)
+
+
+def warm_up(model: str = "default") -> dict[str, Any]:
+    """Load ``model`` and prepare its fastest decoder (the ONNX export and timing, once per checkpoint)
+    before anyone asks for a take; the app starts this in the background. Never raises."""
+    from .loading import model_cache, models_in_use
+
+    try:
+        with models_in_use():
+            loaded = model_cache().get(model)
+            return {"model": model, "backend": _backend(loaded, "auto", "cpu", lambda f, m: log.info(m))}
+    except Exception as exc:  # a missing or broken model shows itself when it is picked, not here
+        log.warning("warming up %s failed: %s", model, exc)
+        return {"model": model, "error": str(exc)}
+
+
+def _model_takes(chart: "Chart", cfg: "GenerateConfig", time_signature: tuple[int, int], tempo_bpm: float,
+                 report: Callable[[float, str], None]) -> ModelTakes:
     from ...music.chords import parse_chart
     from .loading import model_cache
     from .play import Request, continue_piece, play, regenerate
