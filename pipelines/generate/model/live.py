@@ -1,7 +1,8 @@
 """Audio rendered while the model is still playing: each finished stretch is synthesised at once.
 
-The decoding loop reports every position a variation reaches (``Request.on_progress``); a worker
-thread decodes the words written so far (about a millisecond), and that variation's
+The decoding loop reports the positions a variation reaches, at most one a beat
+(``Request.on_progress``); a worker thread decodes the words written so far (a millisecond or two), and
+that variation's
 :class:`~pipelines.music.render.StreamingRender` synthesises everything before the position, which
 no later token can change. When the worker falls behind it skips to the newest report. FluidSynth
 and onnxruntime both leave Python's lock while they work, so on a machine with two cores the audio
