@@ -115,13 +115,15 @@ def _pad_to_same_length(paths: list[Path]) -> None:
     import numpy as np
     import soundfile
 
+    from ..music.render import write_pcm16
+
     audio = [soundfile.read(str(p), dtype="float32", always_2d=True) for p in paths]
     frames = max(len(a) for a, _ in audio)
     for path, (samples, rate) in zip(paths, audio):
         if len(samples) < frames:
             padded = np.zeros((frames, samples.shape[1]), dtype=np.float32)
             padded[: len(samples)] = samples
-            soundfile.write(str(path), padded, rate, subtype="PCM_16")
+            write_pcm16(path, padded, rate)
 
 
 def _describe_audio(clip: dict, folder: Path) -> None:

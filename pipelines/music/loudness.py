@@ -36,22 +36,54 @@ class KWeighting:
         return out
 
 
+class SquareSums:
+    """Running sums of squares of a K-weighted (frames, channels) signal, added chunk by chunk while it
+    is made, so that the block loudness at the end costs a lookup per block bound, not a pass."""
+
+    def __init__(self, channels: int) -> None:
+        self.channels, self.frames = channels, 0
+        self._sums: list[np.ndarray] = []          # per chunk: the running sum at each of its frames
+        self._ends: list[int] = []                 # the frame count after each chunk
+        self._total = np.zeros(channels)
+
+    def add(self, weighted: np.ndarray) -> None:
+        if not len(weighted):
+            return
+        running = np.cumsum(np.square(weighted), axis=0)
+        running += self._total
+        self._sums.append(running)
+        self._total = running[-1]
+        self.frames += len(weighted)
+        self._ends.append(self.frames)
+
+    def upto(self, frames: np.ndarray) -> np.ndarray:
+        """(len(frames), channels): the sum of squares of the first ``frames[i]`` frames."""
+        out = np.zeros((len(frames), self.channels))
+        inside = frames > 0
+        chunk = np.searchsorted(self._ends, frames[inside], side="left")
+        starts = np.asarray([0, *self._ends[:-1]])[chunk]
+        out[inside] = [self._sums[c][f - s - 1] for c, f, s in zip(chunk, frames[inside], starts)]
+        return out
+
+    def block_loudness(self, sample_rate_hz: int) -> np.ndarray:
+        """The loudness of each BS.1770 gating block (pyloudnorm's block bounds)."""
+        if self.frames < int(BLOCK_S * sample_rate_hz):
+            return np.zeros(0)
+        step = 1.0 - OVERLAP
+        count = int(np.round((self.frames / sample_rate_hz - BLOCK_S) / (BLOCK_S * step))) + 1
+        starts = np.arange(count) * step
+        low = (BLOCK_S * starts * sample_rate_hz).astype(np.int64)
+        high = np.minimum((BLOCK_S * (starts + 1) * sample_rate_hz).astype(np.int64), self.frames)
+        power = (self.upto(high) - self.upto(low)) @ np.asarray(CHANNEL_GAINS[:self.channels])
+        with np.errstate(divide="ignore"):
+            return -0.691 + 10 * np.log10(power / (BLOCK_S * sample_rate_hz))
+
+
 def block_loudness(weighted: np.ndarray, sample_rate_hz: int) -> np.ndarray:
-    """The loudness of each gating block of a K-weighted (frames, channels) signal (block sums taken
-    from a running sum of squares: one pass instead of one per block)."""
-    frames, channels = weighted.shape
-    if frames < int(BLOCK_S * sample_rate_hz):
-        return np.zeros(0)
-    step = 1.0 - OVERLAP
-    count = int(np.round((frames / sample_rate_hz - BLOCK_S) / (BLOCK_S * step))) + 1
-    starts = np.arange(count) * step
-    low = (BLOCK_S * starts * sample_rate_hz).astype(np.int64)          # pyloudnorm's block bounds
-    high = np.minimum((BLOCK_S * (starts + 1) * sample_rate_hz).astype(np.int64), frames)
-    running = np.zeros((frames + 1, channels))
-    np.cumsum(np.square(weighted), axis=0, out=running[1:])
-    power = (running[high] - running[low]) @ np.asarray(CHANNEL_GAINS[:channels]) / (BLOCK_S * sample_rate_hz)
-    with np.errstate(divide="ignore"):
-        return -0.691 + 10 * np.log10(power)
+    """The loudness of each gating block of a whole K-weighted (frames, channels) signal."""
+    sums = SquareSums(weighted.shape[1])
+    sums.add(weighted)
+    return sums.block_loudness(sample_rate_hz)
 
 
 def gated_loudness(blocks: np.ndarray, gain_db: float = 0.0) -> float:

@@ -110,6 +110,10 @@ def write_wav(path: str | Path, samples: np.ndarray, sample_rate_hz: int,
     """Write a WAV (16-bit for players; ``FLOAT`` where exact samples matter, e.g. the stem cache)."""
     import soundfile
 
+    from ..music.render import write_pcm16
+
+    if subtype == "PCM_16":
+        return write_pcm16(path, samples, sample_rate_hz)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = np.clip(samples, -1.0, 1.0) if subtype.startswith("PCM") else samples
