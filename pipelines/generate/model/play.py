@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 MIN_BAR_TOKENS = 24        # below this a bar holds its chord and five notes at most: refuse instead
 MAX_BAR_TOKENS = 384       # a bar of the densest training music is ~250 tokens
 KEEP_CONTEXT_SHARE = 0.5   # a long primer is cut to at most this share of the context (newest bars kept)
-PROGRESS_BEATS = 1.0       # Request.on_progress hears of the music at most once per beat
+PROGRESS_BEATS = 1.0       # Request.on_progress hears of the music at most once per beat (but the last bar)
 
 
 @dataclass
@@ -115,11 +115,14 @@ def _rows(loaded: "LoadedModel", request: Request, prompt: list[str], plan_bars,
     stepper = loaded.onnx.stepper() if request.backend == "onnxruntime" else TorchStepper(loaded.model)
     beats_per_bar = request.time_signature[0] * 4.0 / request.time_signature[1]
     reported = [-1.0] * len(rows)
+    last_bar = (bars_before + len(plan_bars) - 1) * beats_per_bar
 
     def on_progress(index: int, row: RowConstraint) -> None:
         bar, tick = row.reached
         final = (bars_before + bar + tick / row.state.bar_ticks) * beats_per_bar
-        if final >= reported[index] + PROGRESS_BEATS:   # a beat at a time: each report costs a decode
+        # a beat at a time (each report costs a decode), every position in the last bar: what is
+        # rendered by the last token is what the listener does not wait for
+        if final >= reported[index] + PROGRESS_BEATS or final > max(last_bar, reported[index]):
             reported[index] = final
             request.on_progress(index, before + row.words(), final)
 
