@@ -2,8 +2,9 @@
 
 BS.1770 K-weights the signal (a high shelf, then a high pass), takes the mean square of 400 ms
 blocks overlapping by 75 %, and gates them (absolute -70 LUFS, then 10 LU below the mean). Here the
-filters carry their state from chunk to chunk, so a render can be weighted while it is still being
-synthesised, and a gain needs no new pass: it shifts every block by the same number of decibels.
+filters carry their state from chunk to chunk and ``SquareSums`` keeps the running energy, so a
+render is weighted and metered while it is still being synthesised, and a gain needs no new pass:
+it shifts every block by the same number of decibels.
 ``tests/test_render.py`` checks the figures against ``pyloudnorm.Meter.integrated_loudness``.
 """
 from __future__ import annotations
