@@ -69,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from pipelines.common.errors import StudioError
+    from pipelines.common.paths import move_legacy_workspace
     from studio import build_studio
+
+    move_legacy_workspace()
 
     try:
         demo = build_studio(settings)

@@ -1,18 +1,48 @@
 """Where things live: the repository (shipped files) and the workspace (what users make)."""
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_WORKSPACE = REPO_ROOT / "workspace"  # git-ignored
+# What a workspace holds. Older versions kept these in the repository itself, where ``datasets/``
+# shadowed the Hugging Face ``datasets`` library for every ``python -m`` started there.
+WORKSPACE_ENTRIES = ("datasets", "runs", "listen", "listen.db", "listen.db-wal", "listen.db-shm",
+                     "outputs", "cache", "models", ".cache")
+
+log = logging.getLogger(__name__)
 
 
 def workspace_dir() -> Path:
     """The folder that holds ``datasets/``, ``runs/`` and ``listen.db``.
 
-    ``STUDIO_HOME`` overrides it (tests point it at a temp folder); the default is the repository.
+    ``STUDIO_HOME`` overrides it (tests point it at a temp folder); the default is ``workspace/``
+    inside the repository. Never the repository folder itself: processes start there, and its
+    ``datasets/`` would be imported in place of the ``datasets`` library.
     """
-    return Path(os.environ.get("STUDIO_HOME", REPO_ROOT)).resolve()
+    home = Path(os.environ.get("STUDIO_HOME") or DEFAULT_WORKSPACE).expanduser().resolve()
+    return DEFAULT_WORKSPACE if home == REPO_ROOT else home
+
+
+def move_legacy_workspace() -> list[str]:
+    """Move what an older version left in the repository folder into ``workspace/``.
+
+    Only entries missing from the workspace are moved, so nothing is overwritten. Returns their names.
+    """
+    home = workspace_dir()
+    moved = []
+    for name in WORKSPACE_ENTRIES:
+        old, new = REPO_ROOT / name, home / name
+        if old.exists() and not new.exists():
+            home.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(old), str(new))
+            moved.append(name)
+    if moved:
+        log.info("moved %s from the repository folder into the workspace %s", ", ".join(moved), home)
+    return moved
 
 
 def assets_dir() -> Path:
