@@ -58,10 +58,14 @@ def build_profile(train_file: Path, decode) -> dict[str, Any]:
     sums: dict[str, float] = {}
     counts: dict[str, int] = {}
     sequences: list[list[int]] = []
+    styles: dict[str, int] = {}
     lines = [ln for ln in train_file.read_text(encoding="utf-8").splitlines() if ln.strip()]
     for number, line in enumerate(lines):
-        words = json.loads(line)["text"].split()
+        row = json.loads(line)
+        words = row["text"].split()
         sequences.append(bar_hashes(words))
+        if row.get("style"):
+            styles[row["style"]] = styles.get(row["style"], 0) + 1
         if number >= MAX_PROFILE_SEQUENCES:
             continue
         for key, value in all_metrics(decode(words)).items():
@@ -69,7 +73,8 @@ def build_profile(train_file: Path, decode) -> dict[str, Any]:
                 sums[key] = sums.get(key, 0.0) + float(value)
                 counts[key] = counts.get(key, 0) + 1
     means = {k: round(sums[k] / counts[k], 4) for k in sums}
-    return {"source": str(train_file), "sequences": len(lines), "metrics": means, "bar_sequences": sequences}
+    return {"source": str(train_file), "sequences": len(lines), "styles": styles, "metrics": means,
+            "bar_sequences": sequences}
 
 
 def load_profile(checkpoint: Path, dataset: str, decode) -> dict[str, Any] | None:

@@ -4,8 +4,10 @@ A model is a checkpoint folder written by ``pipelines.train`` (``studio_checkpoi
 the Hugging Face weights or a peft adapter), shipped in ``checkpoints/`` or made by a run in
 ``runs/<id>/checkpoints/<step-N|best>``. ``--model`` accepts ``default`` (``checkpoints/default``),
 ``checkpoints/<name>``, ``runs/<id>/<checkpoint>``, or a folder path; an adapter's base comes from
-its card (or ``adapter_config.json``) unless one is given. Loaded bases sit in ``ModelCache`` keyed
-by (path, device); adapters attach to their base by name, so switching adapters never reloads it.
+its card (or ``adapter_config.json``) unless one is given. ``ModelCache`` keys bases by (path, device)
+and reads only a checkpoint's JSON files up front; weights load when a take first needs torch. An
+adapter on a scratch base decodes merged into a copy of it (the base itself stays untouched, so it
+keeps its own exported graph); adapters on an LLM base attach to it by name through peft.
 """
 from __future__ import annotations
 
@@ -16,12 +18,13 @@ import re
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ...common.errors import StudioError
 from ...common.paths import REPO_ROOT, checkpoints_dir, workspace_dir
+from .checkpoint_files import TokenizerFile, read_config, read_tokenizer
 from .events import EventSpace, event_space
 
 log = logging.getLogger(__name__)
@@ -92,6 +95,20 @@ def read_card(folder: Path) -> dict[str, Any]:
     return card
 
 
+def model_style(model: str) -> str | None:
+    """The style a model plays by itself: an adapter's (its card's ``style``, else its dataset when that
+    names a style the model knows), a full model's recorded ``style``; None for rules and for models
+    that play every style they know (the Style control then decides)."""
+    if str(model).strip() == "rules":
+        return None
+    folder = resolve_model(model)
+    card = read_card(folder)
+    style = card.get("style") or (card.get("dataset") if (folder / "adapter_config.json").is_file() else None)
+    if not style:
+        return None
+    return str(style) if f"STYLE_{style}" in read_tokenizer(folder).words else None
+
+
 def adapter_base(folder: Path, card: dict[str, Any], base: str = "") -> Path:
     """The local base model folder of an adapter (the one given, else the recorded one)."""
     recorded = base or card.get("base_model") or card.get("adapter_base") or ""
@@ -105,28 +122,32 @@ def adapter_base(folder: Path, card: dict[str, Any], base: str = "") -> Path:
 
 @dataclass
 class LoadedModel:
-    """A model ready to decode: weights (adapter active), its tokenizer and event space."""
+    """A model ready to decode: its words, event space and card. The weights load on first use of
+    ``model`` (an adapter: merged into a copy of its base), so a take decoded by an exported graph
+    never imports torch."""
 
-    model: Any
-    tokenizer: Any
+    source: "_Base"                  # holds (or will load) the weights
+    tokenizer: TokenizerFile
     space: EventSpace
     card: dict[str, Any]
     path: Path
     context_tokens: int
-    adapter: str | None = None
+    config: dict[str, Any]           # config.json of the weights (the base's, for an adapter)
+    adapter: str | None = None       # this adapter's name on its base; None: the base itself
+    base_path: Path | None = None    # an adapter's base folder
+    merged: bool = False             # an adapter decoded merged into a copy of its (scratch) base
+    exportable: bool = False         # a Llama on the CPU that onnxruntime may decode (see .onnx_backend)
     onnx: Any = None                 # an OnnxDecoder when the exported graph decodes faster
     corpus: Any = None               # (profile, NoveltyIndex) of the training corpus, once read
 
+    @property
+    def model(self):
+        """The torch model (loaded, and an adapter merged or attached, on first use)."""
+        return self.source.model_for(self)
+
     def activate(self) -> None:
-        """Make this model's adapter the active one (several share one base; the base alone: none)."""
-        tuner = getattr(self.model, "base_model", None) if hasattr(self.model, "peft_config") else None
-        if tuner is None:
-            return
-        if self.adapter is None:
-            tuner.disable_adapter_layers()
-        else:
-            tuner.enable_adapter_layers()
-            self.model.set_adapter(self.adapter)
+        """Make this model's adapter the active one where several share one base through peft."""
+        self.source.activate(self)
 
     @property
     def bos_id(self) -> int | None:
@@ -138,15 +159,52 @@ class LoadedModel:
         return int(pad if pad is not None else self.space.id("SONG_END"))
 
 
-@dataclass
 class _Base:
-    model: Any
-    adapters: dict[str, LoadedModel] = field(default_factory=dict)
-    plain: LoadedModel | None = None
+    """One base model's weights (loaded on first use) and the adapters on it: merged copies for a
+    scratch base, adapters attached by name through peft for an LLM base."""
+
+    def __init__(self, path: Path, device: str) -> None:
+        self.path, self.device = path, device
+        self.weights: Any = None
+        self.adapters: dict[str, LoadedModel] = {}
+        self.plain: LoadedModel | None = None
+        self.merged_models: dict[str, Any] = {}
+        self.attached: set[str] = set()
+
+    def base_weights(self):
+        if self.weights is None:
+            self.weights = _load_weights(self.path, self.device)
+        return self.weights
+
+    def model_for(self, loaded: LoadedModel):
+        if loaded.adapter is None:
+            return self.base_weights()   # the PeftModel once LLM adapters joined (activate turns them off)
+        if loaded.merged:
+            if loaded.adapter not in self.merged_models:
+                self.merged_models[loaded.adapter] = _merged_adapter(self.base_weights(), loaded.path,
+                                                                     len(loaded.tokenizer))
+            return self.merged_models[loaded.adapter]
+        if loaded.adapter not in self.attached:
+            self.weights = _attach_adapter(self.base_weights(), loaded.path, loaded.adapter, len(loaded.tokenizer))
+            self.attached.add(loaded.adapter)
+        return self.weights
+
+    def activate(self, loaded: LoadedModel) -> None:
+        if loaded.merged or not hasattr(self.weights, "peft_config"):
+            return   # merged copies and an untouched base need no switching
+        if loaded.adapter is not None:
+            self.model_for(loaded)
+        tuner = self.weights.base_model
+        if loaded.adapter is None:
+            tuner.disable_adapter_layers()
+        else:
+            tuner.enable_adapter_layers()
+            self.weights.set_adapter(loaded.adapter)
 
 
 class ModelCache:
-    """Loaded bases keyed by (path, device), least recently used dropped beyond ``size``."""
+    """Bases keyed by (path, device), least recently used dropped beyond ``size``; an adapter joins
+    its base's entry, so its base is read from disk once."""
 
     def __init__(self, size: int = 2) -> None:
         self.size, self._bases = size, OrderedDict()
@@ -162,23 +220,17 @@ class ModelCache:
         key = (str(base_path), device)
         entry = self._bases.get(key)
         if entry is None:
-            entry = _Base(_load_weights(base_path, device))
-            self._bases[key] = entry
+            entry = self._bases[key] = _Base(base_path, device)
             while len(self._bases) > self.size:
                 self._bases.popitem(last=False)
         self._bases.move_to_end(key)
         if not is_adapter:
             if entry.plain is None:
-                entry.plain = _bind(entry.model, folder, card, None)
-            entry.plain.model = entry.model  # the PeftModel once adapters joined (activate turns them off)
+                entry.plain = _bind(entry, folder, card, None, device)
             return entry.plain
         if str(folder) not in entry.adapters:  # a new adapter joins the base under its own name
-            name = f"adapter{len(entry.adapters)}"
-            entry.model = _attach_adapter(entry.model, folder, name)
-            entry.adapters[str(folder)] = _bind(entry.model, folder, card, name)
-        loaded = entry.adapters[str(folder)]
-        loaded.model = entry.model
-        return loaded
+            entry.adapters[str(folder)] = _bind(entry, folder, card, f"adapter{len(entry.adapters)}", device)
+        return entry.adapters[str(folder)]
 
     def clear(self) -> None:
         self._bases.clear()
@@ -220,12 +272,21 @@ def _load_weights(folder: Path, device: str):
     return model.to(device).eval()
 
 
-def _attach_adapter(model, folder: Path, name: str):
+def _merged_adapter(base, folder: Path, rows: int):
+    """A copy of ``base`` with the adapter in ``folder`` merged into its weights (the base untouched)."""
+    import copy
+
     from peft import PeftModel
 
-    from transformers import AutoTokenizer
+    model = copy.deepcopy(base)
+    if model.get_input_embeddings().weight.shape[0] != rows:
+        model.resize_token_embeddings(rows, mean_resizing=False)
+    return PeftModel.from_pretrained(model, str(folder)).merge_and_unload().eval()
 
-    rows = len(AutoTokenizer.from_pretrained(str(folder)))
+
+def _attach_adapter(model, folder: Path, name: str, rows: int):
+    from peft import PeftModel
+
     base = model.get_base_model() if isinstance(model, PeftModel) else model
     if base.get_input_embeddings().weight.shape[0] != rows:
         if isinstance(model, PeftModel):
@@ -238,20 +299,22 @@ def _attach_adapter(model, folder: Path, name: str):
     return PeftModel.from_pretrained(model, str(folder), adapter_name=name).eval()
 
 
-def _bind(model, folder: Path, card: dict[str, Any], adapter: str | None) -> LoadedModel:
-    """Tokenizer + vocabulary + event space for one checkpoint on a loaded model."""
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(str(folder))
-    words = tokenizer.get_vocab()
-    added = tokenizer.get_added_vocab()  # an LLM's music words; a word-level tokenizer has them all in words
-    vocab = vocabulary_for(added if any(w.startswith("STYLE_") for w in added) else words, folder.name)
-    rows = model.get_output_embeddings().weight.shape[0] if adapter is None else \
-        model.get_base_model().get_output_embeddings().weight.shape[0]
-    space = event_space(vocab, words, rows, folder.name)
-    positions = getattr(model.config, "max_position_embeddings", None) or MAX_CONTEXT_TOKENS
+def _bind(source: _Base, folder: Path, card: dict[str, Any], adapter: str | None, device: str) -> LoadedModel:
+    """Tokenizer + vocabulary + event space for one checkpoint, from its files (no weights read)."""
+    tokenizer = read_tokenizer(folder)
+    added = tokenizer.added  # an LLM's music words; a word-level tokenizer has them all in words
+    vocab = vocabulary_for(added if any(w.startswith("STYLE_") for w in added) else tokenizer.words, folder.name)
+    config = read_config(source.path)
+    # an adapter's base is resized to the adapter's tokenizer; a model alone has its config's rows
+    rows = len(tokenizer) if adapter is not None else int(config.get("vocab_size") or len(tokenizer))
+    space = event_space(vocab, tokenizer.words, rows, folder.name)
+    positions = config.get("max_position_embeddings") or MAX_CONTEXT_TOKENS
     trained = int(card.get("max_seq_len") or positions)
-    return LoadedModel(model, tokenizer, space, card, folder, min(positions, trained, MAX_CONTEXT_TOKENS), adapter)
+    merged = adapter is not None and read_card(source.path)["method"] == "scratch"
+    exportable = device == "cpu" and config.get("model_type") == "llama" and \
+        (card["method"] == "scratch" or merged)
+    return LoadedModel(source, tokenizer, space, card, folder, min(positions, trained, MAX_CONTEXT_TOKENS), config,
+                       adapter, source.path if adapter is not None else None, merged, exportable)
 
 
 def vocabulary_for(words: dict[str, int], source: str):

@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -24,8 +26,8 @@ import numpy as np
 
 from ...common.files import atomic_write_json
 from ...common.paths import workspace_dir
-from .onnx_export import (GRAPH_VERSION, GRAPHS, QUANTIZED, cache_dims, cache_names, cache_scales, export_onnx,
-                          int8_cache, model_positions, quantize_int4, quantize_int8)
+from .onnx_export import (GRAPH_VERSION, GRAPHS, QUANTIZED, cache_names, cache_scales, export_onnx, graph_shape,
+                          int8_cache, quantize_int4, quantize_int8)
 
 if TYPE_CHECKING:
     from .loading import LoadedModel
@@ -112,31 +114,43 @@ class OnnxStepper:
 
 
 class OnnxDecoder:
-    """A loaded ONNX decoder; ``stepper()`` gives a fresh cache per call."""
+    """A loaded ONNX decoder; ``stepper()`` gives a fresh cache per call.
 
-    def __init__(self, path: Path, model) -> None:
+    Args:
+        shape: ``graph_shape`` of the exported model (as decision.json keeps it), or the model itself.
+    """
+
+    def __init__(self, path: Path, shape) -> None:
         import onnxruntime as ort
 
+        shape = shape if isinstance(shape, dict) else graph_shape(shape)
         self.path = Path(path)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 1 if _torch_threads() <= 1 else _torch_threads()
+        options.intra_op_num_threads = decode_threads()
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.dims, self.positions, self.vocab = cache_dims(model), model_positions(model), model.config.vocab_size
+        self.dims = (shape["layers"], shape["kv_heads"], shape["head_dim"])
+        self.positions, self.vocab = shape["positions"], shape["vocab"]
 
     def stepper(self) -> OnnxStepper:
         return OnnxStepper(self.session, *self.dims, self.positions, self.vocab)
 
 
-def _torch_threads() -> int:
-    import torch
+def decode_threads() -> int:
+    """Threads onnxruntime decodes with: torch's setting when torch is loaded (so both backends are
+    timed alike), else OMP_NUM_THREADS, else 0 (onnxruntime's default: one per physical core)."""
+    if "torch" in sys.modules:
+        return max(1, sys.modules["torch"].get_num_threads())
+    text = os.environ.get("OMP_NUM_THREADS", "")
+    return int(text) if text.isdigit() and int(text) > 0 else 0
 
-    return torch.get_num_threads()
 
-
-def _folder_for(checkpoint: Path) -> Path:
-    weights = sorted(checkpoint.glob("*.safetensors")) + sorted(checkpoint.glob("*.bin"))
-    stamp = "|".join(f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}" for p in weights)
-    digest = hashlib.sha1(f"{checkpoint.resolve()}|{stamp}".encode()).hexdigest()[:16]
+def _folder_for(loaded: "LoadedModel") -> Path:
+    """The cache folder of a checkpoint's graphs, named by its weights' files (an adapter's and its
+    base's), so new weights make a new export."""
+    folders = [loaded.path] + ([loaded.base_path] if loaded.base_path is not None else [])
+    weights = [p for folder in folders for p in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin"))]
+    stamp = "|".join(f"{p.resolve()}:{p.stat().st_size}:{int(p.stat().st_mtime)}" for p in weights)
+    digest = hashlib.sha1(f"{loaded.path.resolve()}|{stamp}".encode()).hexdigest()[:16]
     return workspace_dir() / ".cache" / "onnx" / digest
 
 
@@ -146,10 +160,10 @@ def choose_backend(loaded: "LoadedModel", trial_tokens: int = 256, force: bool =
     graph when it beats torch (or when ``force``). ``report(fraction, message)`` hears of the export."""
     from .sampling import TorchStepper
 
-    folder = _folder_for(loaded.path)
+    folder = _folder_for(loaded)
     decision_file = folder / "decision.json"
     decision = json.loads(decision_file.read_text(encoding="utf-8")) if decision_file.is_file() else {}
-    if decision.get("graph_version") != GRAPH_VERSION:
+    if decision.get("graph_version") != GRAPH_VERSION or "shape" not in decision:
         if report is not None:
             report(0.08, "exporting this checkpoint to onnxruntime and timing the decoders (once per checkpoint)")
         trial_tokens = min(trial_tokens, loaded.context_tokens - 2)
@@ -176,11 +190,11 @@ def choose_backend(loaded: "LoadedModel", trial_tokens: int = 256, force: bool =
             if kl <= QUANTIZED_MAX_KL and seconds < onnx_s:
                 graph, onnx_s = GRAPHS[kind], seconds
         decision.update({"graph": graph, "backend": "onnxruntime" if onnx_s < torch_s else "torch",
-                         "graph_version": GRAPH_VERSION})
+                         "graph_version": GRAPH_VERSION, "shape": graph_shape(loaded.model)})
         atomic_write_json(decision_file, decision)
         log.info("decoding backend for %s: %s", loaded.path, decision)
     if (force or decision["backend"] == "onnxruntime") and loaded.onnx is None:
-        loaded.onnx = OnnxDecoder(folder / decision["graph"], loaded.model)
+        loaded.onnx = OnnxDecoder(folder / decision["graph"], decision["shape"])
     return decision
 
 

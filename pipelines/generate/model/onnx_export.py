@@ -110,6 +110,14 @@ def model_positions(model) -> int:
     return int(getattr(model.config, "max_position_embeddings", 2048))
 
 
+def graph_shape(model) -> dict[str, int]:
+    """What a stepper must know of the exported model (kept in decision.json, so a cached graph decodes
+    without the weights): layers, kv heads, head size, positions and output rows."""
+    layers, kv_heads, dim = cache_dims(model)
+    return {"layers": layers, "kv_heads": kv_heads, "head_dim": dim, "positions": model_positions(model),
+            "vocab": int(model.get_output_embeddings().weight.shape[0])}
+
+
 def _params(linear) -> tuple[np.ndarray, np.ndarray | None]:
     """(weight (out, in), bias or None) of a Linear as float32 arrays."""
     bias = None if linear.bias is None else linear.bias.detach().float().numpy()

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from typing import Any
 
@@ -52,14 +53,25 @@ def ship_checkpoint(source: str, name: str, dataset: str, notes: str = "", base_
     profile = build_profile(train_file, loaded.space.vocab.decode)
     profile["source"] = f"datasets/{dataset}/tokens/train.jsonl"
     atomic_write_json(dest / PROFILE_FILE, profile)
+    if len(profile["styles"]) == 1 and loaded.adapter is not None:  # the Style control follows this adapter
+        card["style"] = next(iter(profile["styles"]))
+        atomic_write_json(dest / "studio_checkpoint.json", card)
     params = sum(p.numel() for p in loaded.model.parameters())
     if loaded.adapter is not None:
-        params = sum(p.numel() for n, p in loaded.model.named_parameters() if loaded.adapter in n)
+        params = _adapter_parameters(dest / "adapter_model.safetensors")
     (dest / "README.md").write_text(_card_text(name, card, loaded.model.config, params, profile, notes),
                                     encoding="utf-8")
     for file in dest.iterdir():  # readable by the app in any container (temp files are private by default)
         file.chmod(0o644)
     return {"checkpoint": str(dest), "files": copied + [PROFILE_FILE, "README.md"], "parameters": params}
+
+
+def _adapter_parameters(path) -> int:
+    """How many numbers an adapter file holds (its LoRA matrices and any modules it saves whole)."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as weights:
+        return sum(math.prod(weights.get_slice(name).get_shape()) for name in weights.keys())
 
 
 def _card_text(name: str, card: dict, config, params: int, profile: dict, notes: str) -> str:

@@ -93,7 +93,8 @@ def _model_takes(chart: "Chart", cfg: "GenerateConfig", time_signature: tuple[in
     loaded = model_cache().get(cfg.model, cfg.base_model, cfg.device)
     backend = _backend(loaded, cfg.backend, cfg.device, report)
     request = Request(chart, cfg.style, tempo_bpm, time_signature, cfg.key, cfg.seed, cfg.variations,
-                      Sampling(float(cfg.temperature), int(cfg.top_k), float(cfg.top_p)), backend=backend)
+                      Sampling(float(cfg.temperature), int(cfg.top_k), float(cfg.top_p)), rules=cfg.rules(),
+                      backend=backend)
     report(0.15, f"sampling {cfg.variations} variation(s) of {len(chart)} bars")
     whole_chart, live = chart, None
     if cfg.render_audio:
@@ -132,14 +133,14 @@ def _model_takes(chart: "Chart", cfg: "GenerateConfig", time_signature: tuple[in
 
 
 def _backend(loaded: "LoadedModel", wanted: str, device: str, report: Callable[[float, str], None]) -> str:
-    """torch, or onnxruntime for a scratch Llama on the CPU when asked or when it measured faster."""
+    """torch, or onnxruntime for a scratch Llama (or an adapter merged into one) on the CPU when asked
+    or when it measured faster. A cached decision decodes without loading torch at all."""
     from .onnx_backend import choose_backend
 
-    exportable = loaded.card.get("method") == "scratch" and device == "cpu" and \
-        getattr(loaded.model.config, "model_type", "") == "llama" and not hasattr(loaded.model, "peft_config")
-    if wanted == "torch" or not exportable:
+    if wanted == "torch" or not (loaded.exportable and device == "cpu"):
         if wanted == "onnxruntime":
-            raise StudioError("the onnxruntime backend is for scratch (Llama) models on the CPU; pick torch or auto")
+            raise StudioError("the onnxruntime backend is for scratch (Llama) models and their adapters on the CPU; "
+                              "pick torch or auto")
         return "torch"
     import importlib.util
 
