@@ -1,15 +1,19 @@
-"""Create a listening test: generate every clip with both systems, render them alike, store the test.
+"""Create a listening test: generate every clip with every system, render them alike, store the test.
 
 Every clip goes through ``render_wav`` with the same soundfont, sample rate and loudness target
-(-20 LUFS), both clips of a pair share chart, seed, bars and tempo, and the shorter one is padded with
-silence to the longer one's length, so that only the music differs. Clip files get random names:
-a participant who reads the audio URL learns nothing about which system made it.
+(-20 LUFS), all clips of a chart and seed share bars and tempo, and the shorter ones are padded with
+silence to the longest one's length, so that only the music differs. Every pair of systems is heard
+on every chart and seed (a round robin); ``randomise`` balances the sides. The hidden checks are
+pairs like any other: ``repeats`` main pairs a second time (sides swapped per participant), and
+``catch_trials`` clips against a degraded copy of themselves (``degrade``). Clip files get random
+names: a participant who reads the audio URL learns nothing about which system made it.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+import random
 import re
 import secrets
 import shutil
@@ -19,6 +23,7 @@ from typing import Callable
 from ..common.config import to_dict
 from ..common.errors import StudioError
 from .config import ListenTestConfig, check_size, load_charts
+from .plan import plan_test
 from .store import connect, insert_test, listen_dir, now_iso, transaction
 
 log = logging.getLogger(__name__)
@@ -47,6 +52,7 @@ def create_test(cfg: ListenTestConfig, progress: Progress | None = None,
         clips, pairs = _render_all(cfg, charts, folder, generate, progress)   # 2. the slow part
         test = {"id": test_id, "name": cfg.name.strip(), "status": "open", "seed": cfg.seed,
                 "system_1": cfg.labels[0], "system_2": cfg.labels[1],
+                "systems_json": json.dumps(list(cfg.labels)), "min_play_s": cfg.min_play_s,
                 "config_json": json.dumps({**to_dict(cfg), "chart_list": charts}, sort_keys=True),
                 "created_at": now_iso()}
         with connect(db) as conn, transaction(conn):        # 3. all or nothing in the store
@@ -58,18 +64,20 @@ def create_test(cfg: ListenTestConfig, progress: Progress | None = None,
         shutil.rmtree(folder / "work", ignore_errors=True)
     if progress:
         progress(1.0, f"test {test_id} is ready: {len(pairs)} pairs")
+    hidden = sum(1 for pair in pairs if pair[5] != "main")
     return {"test_id": test_id, "name": cfg.name.strip(), "systems": list(cfg.labels),
-            "pairs": len(pairs), "clips": len(clips), "folder": str(folder)}
+            "pairs": len(pairs) - hidden, "hidden_checks": hidden, "clips": len(clips),
+            "folder": str(folder), "plan": plan_test(cfg, len(charts))}
 
 
 def _render_all(cfg: ListenTestConfig, charts: list[tuple[str, str]], folder: Path,
                 generate: Callable, progress: Progress | None) -> tuple[list[dict], list[tuple]]:
-    """Both systems' clips for every chart and seed; the pairs refer to clips by index."""
+    """Every system's clip for every chart and seed, the round robin of pairs over them, then the
+    hidden checks (repeated pairs and catch trials); the pairs refer to clips by index."""
     clips: list[dict] = []
-    pairs: list[tuple[int, str, int, int, int]] = []
-    total = len(charts) * cfg.seeds_per_chart * 2
-    systems = ((cfg.labels[0], cfg.system_1.strip(), cfg.styles[0]),
-               (cfg.labels[1], cfg.system_2.strip(), cfg.styles[1]))
+    items: list[tuple[int, str, int, list[int]]] = []   # chart index, chart name, seed, clip indices
+    total = len(charts) * cfg.seeds_per_chart * len(cfg.labels) + cfg.catch_trials
+    systems = list(zip(cfg.labels, cfg.models, cfg.styles))
     for chart_index, (chart_name, chords) in enumerate(charts):
         for offset in range(cfg.seeds_per_chart):
             seed = cfg.seed + offset
@@ -81,9 +89,67 @@ def _render_all(cfg: ListenTestConfig, charts: list[tuple[str, str]], folder: Pa
             _pad_to_same_length([folder / clip["file"] for clip in made])
             for clip in made:
                 _describe_audio(clip, folder)
-            pairs.append((chart_index, chart_name, seed, len(clips), len(clips) + 1))
+            items.append((chart_index, chart_name, seed, list(range(len(clips), len(clips) + len(made)))))
             clips.extend(made)
+    pairs: list[tuple] = [(chart_index, chart_name, seed, indices[i], indices[j], "main", None)
+                          for chart_index, chart_name, seed, indices in items
+                          for i, j in cfg.system_pairs]
+    rng = random.Random(cfg.seed)
+    picked = _pick_repeats(len(pairs), len(cfg.system_pairs), cfg.repeats, rng)
+    pairs += [(*pairs[index][:5], "repeat", index) for index in picked]
+    for number, item in enumerate(rng.sample(items, cfg.catch_trials)):
+        chart_index, chart_name, seed, indices = item
+        original = indices[number % len(indices)]  # the systems take turns being degraded
+        if progress:
+            progress(len(clips) / total, f"catch trial {number + 1}: {chart_name}, seed {seed}")
+        clips.append(_degraded_clip(cfg, clips[original], folder, rng.randrange(2**31)))
+        pairs.append((chart_index, chart_name, seed, original, len(clips) - 1, "catch", None))
     return clips, pairs
+
+
+def _pick_repeats(main_pairs: int, system_pairs: int, count: int, rng: random.Random) -> list[int]:
+    """Indices of ``count`` main pairs to repeat, the pairs of systems taking turns (main pair ``k``
+    compares the ``k % system_pairs``-th pair of systems)."""
+    groups = [rng.sample(range(which, main_pairs, system_pairs), len(range(which, main_pairs, system_pairs)))
+              for which in range(system_pairs)]
+    picked: list[int] = []
+    while len(picked) < count:
+        for group in groups:
+            if group and len(picked) < count:
+                picked.append(group.pop())
+    return sorted(picked)
+
+
+def _degraded_clip(cfg: ListenTestConfig, original: dict, folder: Path, seed: int) -> dict:
+    """A catch trial's copy of ``original``: its MIDI degraded (see ``degrade``), rendered alike and
+    cut or padded to the original's exact length."""
+    from ..music.render import SAMPLE_RATE_HZ, TARGET_LUFS, render_wav
+    from .degrade import degrade_midi
+
+    stem = secrets.token_hex(8)
+    midi_file = f"clips/{stem}.mid"
+    degrade_midi(folder / original["midi_file"], folder / midi_file, cfg.catch_kind, seed)
+    rendered = render_wav(folder / midi_file, folder / "clips" / f"{stem}.wav",
+                          sample_rate_hz=SAMPLE_RATE_HZ, target_lufs=TARGET_LUFS)
+    _fit_length(folder / "clips" / f"{stem}.wav", folder / original["file"])
+    clip = {**original, "system": f"degraded copy ({cfg.catch_kind}) of {original['system']}",
+            "file": f"clips/{stem}.wav", "midi_file": midi_file, "soundfont": rendered.soundfont.name}
+    _describe_audio(clip, folder)
+    return clip
+
+
+def _fit_length(path: Path, like: Path) -> None:
+    """Cut or pad the WAV at ``path`` with silence to the length of the WAV at ``like``."""
+    import numpy as np
+    import soundfile
+
+    from ..music.render import write_pcm16
+
+    samples, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    frames = soundfile.info(str(like)).frames
+    fitted = np.zeros((frames, samples.shape[1]), dtype=np.float32)
+    fitted[: min(frames, len(samples))] = samples[:frames]
+    write_pcm16(path, fitted, rate)
 
 
 def _make_clip(cfg: ListenTestConfig, label: str, model: str, style: str, chart_name: str,
@@ -148,7 +214,7 @@ def _generator(cfg: ListenTestConfig) -> Callable[..., Path]:
     except ImportError as exc:
         raise StudioError(f"the generate pipeline is not available ({exc}); "
                           "clips cannot be made without it") from None
-    for label, model, style in zip(cfg.labels, (cfg.system_1, cfg.system_2), cfg.styles):
+    for label, model, style in zip(cfg.labels, cfg.models, cfg.styles):
         check = GenerateConfig(model=model.strip(), style=style, bars=cfg.bars, tempo_bpm=cfg.tempo_bpm,
                                seed=cfg.seed)
         if hasattr(check, "validate"):

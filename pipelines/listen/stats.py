@@ -125,34 +125,56 @@ def participant_majorities(tallies: list[Tally]) -> dict:
             "p_value": sign_test(prefer_1, prefer_1 + prefer_2)}
 
 
-def detectable_rate(trials: int, alpha: float = ALPHA, power: float = 0.8) -> float | None:
-    """The smallest preference rate (above 0.5) the two-sided sign test finds with ``power`` at
-    ``alpha`` over ``trials`` decisive votes; None when no rate can be (too few votes)."""
-    if trials <= 0:
-        return None
-    tail, cut = 0, 0  # the two-sided p-value grows as k nears n/2: reject k < cut or k > n - cut
+def rejection_cut(trials: int, alpha: float = ALPHA) -> int:
+    """The two-sided exact sign test over ``trials`` rejects when fewer than ``cut`` (or more than
+    ``trials - cut``) votes go one way; 0 when no outcome can be significant."""
+    tail, cut = 0, 0  # the two-sided p-value grows as k nears n/2
     while 2 * cut < trials:
         tail += math.comb(trials, cut)
         if Fraction(2 * tail, 2 ** trials) >= alpha:
             break
         cut += 1
+    return cut
+
+
+def sign_test_power(trials: int, rate: float, alpha: float = ALPHA) -> float:
+    """The chance that the two-sided sign test at ``alpha`` finds a preference of ``rate`` (the
+    share of decisive votes that go to one system) over ``trials`` decisive votes."""
+    cut = rejection_cut(trials, alpha)
     if cut == 0:
-        return None
+        return 0.0
     rejected = [*range(cut), *range(trials - cut + 1, trials + 1)]
+    if rate >= 1.0 or rate <= 0.0:
+        return 1.0 if (trials if rate >= 1.0 else 0) in rejected else 0.0
+    log_p, log_q = math.log(rate), math.log1p(-rate)
+    return sum(math.exp(math.lgamma(trials + 1) - math.lgamma(k + 1) - math.lgamma(trials - k + 1)
+                        + k * log_p + (trials - k) * log_q) for k in rejected)
 
-    def power_at(rate: float) -> float:
-        if rate >= 1.0:
-            return 1.0 if trials in rejected else 0.0
-        log_p, log_q = math.log(rate), math.log1p(-rate)
-        return sum(math.exp(math.lgamma(trials + 1) - math.lgamma(k + 1) - math.lgamma(trials - k + 1)
-                            + k * log_p + (trials - k) * log_q) for k in rejected)
 
-    if power_at(1.0) < power:
+def votes_needed(rate: float = 0.6, alpha: float = ALPHA, power: float = 0.8, most: int = 5000) -> int:
+    """The fewest decisive votes at which the two-sided sign test finds a ``rate`` preference (60/40
+    by default) with ``power``, and keeps doing so for every larger count up to 20 more (the exact
+    test's power zigzags with the count, so the first count that reaches it can be followed by one
+    that does not)."""
+    if not 0.5 < rate < 1.0:
+        raise StudioError(f"rate must be between 0.5 and 1 (got {rate})")
+    hits = 0
+    for trials in range(1, most + 1):
+        hits = hits + 1 if sign_test_power(trials, rate, alpha) >= power else 0
+        if hits == 21:
+            return trials - 20
+    raise StudioError(f"more than {most} votes would be needed to find a {rate:.0%} preference")
+
+
+def detectable_rate(trials: int, alpha: float = ALPHA, power: float = 0.8) -> float | None:
+    """The smallest preference rate (above 0.5) the two-sided sign test finds with ``power`` at
+    ``alpha`` over ``trials`` decisive votes; None when no rate can be (too few votes)."""
+    if trials <= 0 or sign_test_power(trials, 1.0, alpha) < power:
         return None
     low, high = 0.5, 1.0
     for _ in range(40):  # bisection: the power grows with the rate above 0.5
         middle = (low + high) / 2
-        low, high = (middle, high) if power_at(middle) < power else (low, middle)
+        low, high = (middle, high) if sign_test_power(trials, middle, alpha) < power else (low, middle)
     return high
 
 

@@ -105,7 +105,49 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX participants_by_test ON participants(test_id);
     CREATE INDEX pairs_by_test ON pairs(test_id);
     """,
+    # 3: more than two systems, hidden checks (repeated and catch pairs), play events, listening time.
+    # pairs is rebuilt (its UNIQUE (test_id, chart_name, seed) allowed one pair per chart and seed);
+    # tests made before this keep no play rule (min_play_s NULL): a running test's rules never change.
+    """
+    CREATE TABLE pairs_v3 (
+        id          INTEGER PRIMARY KEY,
+        test_id     TEXT NOT NULL REFERENCES tests(id) ON DELETE CASCADE,
+        chart_index INTEGER NOT NULL,
+        chart_name  TEXT NOT NULL,
+        seed        INTEGER NOT NULL,
+        clip_1_id   INTEGER NOT NULL REFERENCES clips(id),
+        clip_2_id   INTEGER NOT NULL REFERENCES clips(id),
+        kind        TEXT NOT NULL DEFAULT 'main' CHECK (kind IN ('main', 'repeat', 'catch')),
+        repeat_of   INTEGER REFERENCES pairs(id),
+        UNIQUE (test_id, clip_1_id, clip_2_id, kind),
+        CHECK ((kind = 'repeat') = (repeat_of IS NOT NULL))
+    );
+    INSERT INTO pairs_v3 (id, test_id, chart_index, chart_name, seed, clip_1_id, clip_2_id)
+        SELECT id, test_id, chart_index, chart_name, seed, clip_1_id, clip_2_id FROM pairs;
+    DROP TABLE pairs;
+    ALTER TABLE pairs_v3 RENAME TO pairs;
+    CREATE INDEX pairs_by_test ON pairs(test_id);
+    ALTER TABLE tests ADD COLUMN systems_json TEXT;
+    ALTER TABLE tests ADD COLUMN min_play_s REAL;
+    ALTER TABLE votes ADD COLUMN listened_a_s REAL;
+    ALTER TABLE votes ADD COLUMN listened_b_s REAL;
+    ALTER TABLE votes ADD COLUMN plays_a INTEGER;
+    ALTER TABLE votes ADD COLUMN plays_b INTEGER;
+    ALTER TABLE votes ADD COLUMN pair_time_s REAL;
+    CREATE TABLE plays (
+        id             INTEGER PRIMARY KEY,
+        participant_id INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        pair_id        INTEGER NOT NULL REFERENCES pairs(id),
+        side           TEXT NOT NULL CHECK (side IN ('A', 'B')),
+        event          TEXT NOT NULL CHECK (event IN ('play', 'pause', 'ended')),
+        at_s           REAL NOT NULL,
+        FOREIGN KEY (participant_id, pair_id) REFERENCES assignments(participant_id, pair_id)
+    );
+    CREATE INDEX plays_by_pair ON plays(participant_id, pair_id);
+    """,
 )
+# migrations that rebuild a table run with foreign keys off, then check them (SQLite's 12-step recipe)
+REBUILDS = {3}
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -147,13 +189,24 @@ def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
         raise StudioError(f"listen.db is at schema version {current}, newer than this studio "
                           f"({SCHEMA_VERSION}); update the studio")
     for version in range(current + 1, target + 1):
-        with transaction(conn):
-            if schema_version(conn) >= version:  # another process got there first
-                continue
-            for statement in MIGRATIONS[version - 1].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+        rebuild = version in REBUILDS
+        if rebuild:
+            conn.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: set before
+        try:
+            with transaction(conn):
+                if schema_version(conn) >= version:  # another process got there first
+                    continue
+                for statement in MIGRATIONS[version - 1].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                broken = conn.execute("PRAGMA foreign_key_check").fetchall() if rebuild else []
+                if broken:
+                    raise StudioError(f"listen.db failed its migration to version {version}: "
+                                      f"{len(broken)} rows point at rows that are gone")
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+        finally:
+            if rebuild:
+                conn.execute("PRAGMA foreign_keys = ON")
     return max(current, target)
 
 
@@ -228,7 +281,9 @@ def insert_test(conn: sqlite3.Connection, test: dict, clips: list[dict],
     Args:
         test: the ``tests`` columns.
         clips: ``clips`` columns without ``id`` and ``test_id``, in the order ``pairs`` refers to.
-        pairs: (chart_index, chart_name, seed, index of system 1's clip, index of system 2's clip).
+        pairs: (chart_index, chart_name, seed, index of the first clip, index of the second clip),
+            optionally followed by kind (main, repeat or catch) and, for a repeat, the index in
+            ``pairs`` of the pair it repeats. A catch pair's second clip is the degraded copy.
     """
     columns = ", ".join(test)
     conn.execute(f"INSERT INTO tests ({columns}) VALUES ({', '.join('?' * len(test))})",
@@ -239,16 +294,33 @@ def insert_test(conn: sqlite3.Connection, test: dict, clips: list[dict],
         cursor = conn.execute(f"INSERT INTO clips ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                               tuple(row.values()))
         clip_ids.append(cursor.lastrowid)
-    for chart_index, chart_name, seed, first, second in pairs:
-        conn.execute("INSERT INTO pairs (test_id, chart_index, chart_name, seed, clip_1_id, clip_2_id) "
-                     "VALUES (?, ?, ?, ?, ?, ?)",
-                     (test["id"], chart_index, chart_name, seed, clip_ids[first], clip_ids[second]))
+    pair_ids: list[int] = []
+    for chart_index, chart_name, seed, first, second, *extra in pairs:
+        row = {"test_id": test["id"], "chart_index": chart_index, "chart_name": chart_name, "seed": seed,
+               "clip_1_id": clip_ids[first], "clip_2_id": clip_ids[second]}
+        if extra:  # plain pairs name no kind, so that a store at an older version takes them too
+            row["kind"] = extra[0]
+            row["repeat_of"] = pair_ids[extra[1]] if len(extra) > 1 and extra[1] is not None else None
+        cursor = conn.execute(f"INSERT INTO pairs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                              tuple(row.values()))
+        pair_ids.append(cursor.lastrowid)
+
+
+def test_systems(test: sqlite3.Row) -> list[str]:
+    """The labels of a test's systems in their order (tests made before version 3 had two)."""
+    import json
+
+    if test["systems_json"]:
+        return list(json.loads(test["systems_json"]))
+    return [test["system_1"], test["system_2"]]
 
 
 def describe_test(test_id: str, path: str | Path | None = None) -> dict:
-    """What a participant may know about a test: its name, status and number of pairs."""
+    """What a participant may know about a test: its name, status, number of pairs (the hidden
+    checks included, which look like any other pair) and the play rule."""
     with connect(path) as conn:
         test = get_test(conn, test_id)
         pairs = conn.execute("SELECT COUNT(*) FROM pairs WHERE test_id = ?", (test_id,)).fetchone()[0]
-    return {"test_id": test["id"], "name": test["name"], "status": test["status"], "pairs": pairs}
+    return {"test_id": test["id"], "name": test["name"], "status": test["status"], "pairs": pairs,
+            "min_play_s": test["min_play_s"]}
 
