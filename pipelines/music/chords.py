@@ -12,16 +12,15 @@ Conventions (written out because chord books differ): ``C11`` = 1 3 5 b7 9 11, `
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..common.errors import StudioError
+from .chord_quality import FAMILIES, QualityError, read_quality
 
 NOTE_PCS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 ACCIDENTALS = {"#": 1, "♯": 1, "b": -1, "♭": -1}
 TOKEN_ROOTS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 NO_CHORD_SYMBOLS = {"N.C.", "N.C", "NC", "N/C", "n.c.", "nc"}
-FAMILIES = ("maj", "min", "dom", "hdim", "dim", "aug", "sus", "power", "nc")
-
 # Tensions a player may add without clashing, by family (semitones above the root).
 ALLOWED_TENSIONS = {
     "maj": frozenset({2, 6, 9}),            # 9, #11, 13 (Lydian / Ionian without the 11)
@@ -34,8 +33,6 @@ ALLOWED_TENSIONS = {
     "power": frozenset({2, 5, 9}),
     "nc": frozenset(),
 }
-_ALTERATIONS = ("b5", "#5", "b9", "#9", "#11", "b13")
-_ALT_INTERVALS = {"b5": 6, "#5": 8, "b9": 1, "#9": 3, "#11": 6, "b13": 8}
 
 
 @dataclass(frozen=True)
@@ -113,216 +110,8 @@ def _parse_note_name(text: str) -> tuple[int, int] | None:
     return pc % 12, used
 
 
-@dataclass
-class _Spec:
-    """What the quality text says, before it becomes intervals."""
-
-    third: str = "maj"          # maj | min | sus2 | sus4 | none
-    fifth: str = "perfect"      # perfect | dim | aug | none
-    seventh: str | None = None  # dom | maj | dim | None
-    sixth: bool = False
-    extension: int | None = None  # 9, 11, 13
-    alterations: set[str] = field(default_factory=set)
-    adds: set[int] = field(default_factory=set)
-    alt: bool = False
-    power: bool = False
-
-
-_SCAN = [  # (pattern, action) tried in order at each position of the quality text
-    (r"(maj|Maj|MAJ|ma|Ma|M|Δ|△|\^)(7|9|11|13)", "majseventh"),
-    (r"(maj|Maj|MAJ|Δ|△|\^|M(?=$))", "majtriad"),
-    (r"(m7b5|m7-5|ø7|ø|Ø7|Ø|half-?dim)", "halfdim"),
-    (r"(dim7|°7|o7)", "dim7"),
-    (r"(dim|°|o)", "dim"),
-    (r"(aug|\+)(?=$|7|9|11|13|maj|M)", "aug"),
-    (r"(min|mi|m|-)(?!aj)", "minor"),
-    (r"sus2", "sus2"),
-    (r"sus4|sus", "sus4"),
-    (r"alt", "alt"),
-    (r"(add|ADD)(b9|#9|9|2|11|4|13|6)", "add"),
-    (r"(no|omit)(3|5)", "omit"),
-    (r"6/9|69", "sixnine"),
-    (r"(b|-)(5|9|13)|(#|\+)(5|9|11)", "alteration"),
-    (r"13|11|9|7|6|5", "number"),
-]
-_SCAN = [(re.compile(p), a) for p, a in _SCAN]
-
-
-_PREFIX_ONLY = {"minor", "dim", "dim7", "halfdim", "aug"}
-
-
-def _scan_quality(text: str) -> _Spec | None:
-    """Read the quality text into a _Spec, or None when some part of it means nothing."""
-    spec = _Spec()
-    text = re.sub(r"[()\[\],\s]", "", text)
-    pos = 0
-    while pos < len(text):
-        for pattern, action in _SCAN:
-            if action in _PREFIX_ONLY and pos > 0:
-                continue
-            match = pattern.match(text, pos)
-            if match and match.end() > pos:
-                _apply(spec, action, match)
-                pos = match.end()
-                break
-        else:
-            return None
-    if "b5" in spec.alterations and spec.third == "min" and spec.seventh in ("dom", None):
-        spec.fifth = "dim"
-        spec.alterations.discard("b5")
-    if "#5" in spec.alterations and spec.third == "maj" and spec.seventh is None:
-        spec.fifth = "aug"
-        spec.alterations.discard("#5")
-    return spec
-
-
-def _apply(spec: _Spec, action: str, match: re.Match) -> None:
-    token = match.group(0)
-    if action == "majseventh":
-        spec.seventh = "maj"
-        number = int(match.group(2))
-        spec.extension = number if number > 7 else spec.extension
-    elif action == "majtriad":  # m(maj) -> mMaj7; a bare triangle means maj7
-        spec.seventh = "maj" if spec.third == "min" or token in ("Δ", "△", "^") else spec.seventh
-    elif action == "halfdim":
-        spec.third, spec.fifth, spec.seventh = "min", "dim", "dom"
-    elif action == "dim7":
-        spec.third, spec.fifth, spec.seventh = "min", "dim", "dim"
-    elif action == "dim":
-        spec.third, spec.fifth = "min", "dim"
-    elif action == "aug":
-        spec.fifth = "aug"
-    elif action == "minor":
-        spec.third = "min"
-    elif action == "sus2":
-        spec.third = "sus2"
-    elif action == "sus4":
-        spec.third = "sus4"
-    elif action == "alt":
-        spec.alt, spec.seventh = True, spec.seventh or "dom"
-    elif action == "add":
-        spec.adds.add({"b9": 1, "#9": 3, "9": 2, "2": 2, "11": 5, "4": 5, "13": 9, "6": 9}[match.group(2)])
-    elif action == "omit":
-        if match.group(2) == "3":
-            spec.third = "none"
-        else:
-            spec.fifth = "none"
-    elif action == "sixnine":
-        spec.sixth, spec.adds = True, spec.adds | {2}
-    elif action == "alteration":
-        sign = "b" if token[0] in "b-" else "#"
-        spec.alterations.add(sign + token[1:])
-    elif action == "number":
-        number = int(token)
-        if number == 5:
-            spec.power, spec.third = True, "none"
-        elif number == 6:
-            spec.sixth = True
-        else:
-            if spec.seventh is None:
-                spec.seventh = "dom"
-            if number > 7:
-                spec.extension = max(spec.extension or 0, number)
-
-
-def _intervals(spec: _Spec) -> tuple[frozenset[int], frozenset[int]]:
-    """(all intervals, core chord-tone intervals) for a spec."""
-    third = {"maj": 4, "min": 3, "sus2": 2, "sus4": 5, "none": None}[spec.third]
-    fifth = {"perfect": 7, "dim": 6, "aug": 8, "none": None}[spec.fifth]
-    if "b5" in spec.alterations:
-        fifth = 6
-    if "#5" in spec.alterations:
-        fifth = 8
-    if spec.alt:
-        fifth = None
-    seventh = None
-    if spec.seventh == "dom":
-        seventh = 10
-    elif spec.seventh == "maj":
-        seventh = 11
-    elif spec.seventh == "dim":
-        seventh = 9
-    core = {0} | {i for i in (third, fifth, seventh) if i is not None}
-    if spec.sixth:
-        core.add(9)
-    extra: set[int] = set(spec.adds)
-    if spec.extension:
-        extra.add(2)
-        if spec.extension >= 11 and (spec.extension == 11 or spec.third == "min"):
-            extra.add(5)
-        if spec.extension == 13:
-            extra.add(9)
-    for alteration in spec.alterations:
-        if alteration in ("b5", "#5"):
-            continue
-        extra.add(_ALT_INTERVALS[alteration])
-    if spec.alt:
-        extra |= {1, 3, 6, 8}
-    if extra & {1, 3}:
-        extra.discard(2)  # an altered 9th replaces the natural one
-    if "b13" in spec.alterations:
-        extra.discard(9)
-    if "#11" in spec.alterations:
-        extra.discard(5)
-    return frozenset(core | extra), frozenset(core)
-
-
-def _family(spec: _Spec) -> str:
-    if spec.power:
-        return "power"
-    if spec.third in ("sus2", "sus4"):
-        return "sus"
-    if spec.third == "min":
-        if spec.fifth == "dim":
-            return "dim" if spec.seventh in (None, "dim") else "hdim"
-        return "min"
-    if spec.fifth == "aug" and spec.seventh is None:
-        return "aug"
-    if spec.seventh == "dom" or spec.alt:
-        return "dom"
-    return "maj"
-
-
-def _canonical_quality(spec: _Spec) -> str:
-    """A stable name for the quality: what the event language writes after the root."""
-    ext = str(spec.extension) if spec.extension else None
-    family = _family(spec)
-    if family == "power":
-        return "5"
-    if family == "hdim":
-        base = "m7b5" if not ext else f"m{ext}b5"
-    elif family == "dim":
-        base = "dim7" if spec.seventh == "dim" else "dim"
-    elif spec.third == "min":
-        if spec.seventh == "maj":
-            base = f"mMaj{ext or 7}"
-        elif spec.seventh == "dom":
-            base = f"m{ext or 7}"
-        else:
-            base = "m69" if spec.sixth and 2 in spec.adds else ("m6" if spec.sixth else "m")
-    elif spec.seventh == "maj":
-        base = f"maj{ext or 7}"
-    elif spec.seventh == "dom":
-        base = "7alt" if spec.alt else (ext or "7")
-    else:
-        base = "69" if spec.sixth and 2 in spec.adds else ("6" if spec.sixth else "")
-    if family == "sus":
-        base = (base + spec.third) if spec.seventh else spec.third
-    if spec.fifth == "aug" and family != "aug":
-        spec.alterations.add("#5")
-    if family == "aug":
-        base = "aug"
-    alterations = [a for a in _ALTERATIONS if a in spec.alterations]
-    if spec.alt:
-        alterations = []
-    adds = sorted(spec.adds - ({2} if spec.sixth else set()))
-    add_names = {1: "addb9", 2: "add9", 3: "add#9", 5: "add11", 9: "add13"}
-    return base + "".join(alterations) + "".join(add_names[a] for a in adds) + \
-        ("no3" if spec.third == "none" and not spec.power else "") + ("no5" if spec.fifth == "none" else "")
-
-
 def parse_chord(symbol: str) -> Chord:
-    """Parse one chord symbol; raises StudioError naming the symbol when it is not one."""
+    """Parse one chord symbol; raises StudioError with one sentence naming the symbol and the bad part."""
     text = symbol.strip()
     if text in NO_CHORD_SYMBOLS or text.upper() in {"N.C.", "NC", "N.C"}:
         return Chord(symbol=text, root=None, quality="nc", family="nc",
@@ -337,14 +126,14 @@ def parse_chord(symbol: str) -> Chord:
         bass_note = _parse_note_name(tail)
         if bass_note is not None and bass_note[1] == len(tail):
             rest, bass = head, bass_note[0]
-    spec = _scan_quality(rest)
-    if spec is None:
-        raise StudioError(f"unknown chord symbol {symbol!r}")
-    intervals, core = _intervals(spec)
+    try:
+        quality = read_quality(rest)
+    except QualityError as exc:
+        raise StudioError(f"unknown chord symbol {symbol!r}: {exc}") from None
     if bass == root_pc:
         bass = None
-    return Chord(symbol=text, root=root_pc, quality=_canonical_quality(spec), family=_family(spec),
-                 intervals=intervals, core=core, bass=bass)
+    return Chord(symbol=text, root=root_pc, quality=quality.name, family=quality.family,
+                 intervals=quality.intervals, core=quality.core, bass=bass)
 
 
 # ---- charts ---------------------------------------------------------------------------------
