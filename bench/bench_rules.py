@@ -5,7 +5,7 @@ bars, 3/4 5/4 7/4, 4-32 bars) plus ``--random`` random charts, in both styles, e
 with ``--seeds`` seeds. Per style: takes with a key struck twice at one onset, with two chords
 smeared into one onset, with a dense cluster below C3; the most notes at one onset; Gospel takes
 outside MIDI 28-100; silent bars; the harmony figures (tension-aware chord-tone ratio over all
-notes, bass on the change, 3rd and 7th heard, both as means over takes); the notes two seeds of
+notes, chord accuracy of the recogniser, bass on the change, 3rd and 7th heard, as means over takes); the notes two seeds of
 one chart share (pipelines/generate/rules/checks.py: shared_note_share), mean and worst.
 
     .venv/bin/python bench/bench_rules.py [--random 32] [--seeds 2] [--json]
@@ -30,9 +30,9 @@ def style_figures(style: str, charts: list, seeds: int) -> dict:
     from pipelines.generate.rules import DEFAULT_TEMPO_RANGES, perform_chart
     from pipelines.generate.rules.checks import shared_note_share, take_report
     from pipelines.music.chords import parse_chart
-    from pipelines.music.metrics import chord_tone_ratio
+    from pipelines.music.metrics import chord_accuracy, chord_tone_ratio
 
-    reports, shares, ctr_hits, ctr_notes = [], [], 0.0, 0
+    reports, shares, accuracies, ctr_hits, ctr_notes = [], [], [], 0.0, 0
     t0 = time.perf_counter()
     for index, trial in enumerate(charts):
         tempo = random.Random(f"bench-tempo:{index}").randint(*DEFAULT_TEMPO_RANGES[style])
@@ -40,6 +40,7 @@ def style_figures(style: str, charts: list, seeds: int) -> dict:
                  for seed in range(1, seeds + 1)]
         for piece in takes:
             reports.append(take_report(piece))
+            accuracies.append(chord_accuracy(piece))
             ctr = chord_tone_ratio(piece, tension_aware=True)
             heard = sum(piece.chord_at(n.start) is not None for n in piece.notes)
             if ctr is not None:
@@ -57,6 +58,9 @@ def style_figures(style: str, charts: list, seeds: int) -> dict:
         "off_grid_notes": sum(r["off_grid_notes"] for r in reports),
         "silent_bars": sum(r["silent_bars"] for r in reports),
         "chord_tone_ratio_tension_aware": round(ctr_hits / max(ctr_notes, 1), 4),
+        "chord_accuracy_root": _mean(a["root"] for a in accuracies),
+        "chord_accuracy_root_quality": _mean(a["root_quality"] for a in accuracies),
+        "chord_accuracy_root_worst": _worst(a["root"] for a in accuracies),
         "bass_on_changes": _mean(r["bass_on_changes"] for r in reports),
         "bass_on_changes_worst": _worst(r["bass_on_changes"] for r in reports),
         "guide_tones": _mean(r["guide_tones"] for r in reports),

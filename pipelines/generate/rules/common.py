@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass, field
 
 from ...music.chords import Chord, ChordEvent
+from ...music.metrics import chord_for_note
 from ...music.piece import PIANO_HIGH, PIANO_LOW, Note
 
 # Colour tones the right hand voices, by family, as intervals above the root (most wanted first).
@@ -25,32 +26,97 @@ COLOURS = {
 }
 
 
+GRID_TICKS = 12                   # ticks a beat on the event language's grid (pipelines/data/vocab.py)
+GRID_OFFSETS = (0, 3, 4, 6, 8, 9)  # 16ths and eighth triplets inside one beat
+LOW_REGISTER, LOW_MIN_GAP = 48, 7  # below C3, notes struck together stay a fifth apart
+
+
 @dataclass
 class Performance:
-    """Notes being written by an engine, plus the pedal and a budget of outside notes."""
+    """Notes being written by an engine for the chart ``events``, with what a pianist takes for
+    granted built in: onsets on the 16th / triplet grid, one strike per key and onset, every onset
+    heard against one chord (a pushed chord never mixes with the one before), no mud below C3,
+    pitches folded into ``register``, and a key struck again cuts the note it still holds."""
 
-    notes: list[Note] = field(default_factory=list)
+    events: list[ChordEvent] = field(default_factory=list)
+    register: tuple[int, int] = (PIANO_LOW, PIANO_HIGH)
     pedal: list[tuple[float, float]] = field(default_factory=list)
+    _notes: dict[tuple[int, int], Note] = field(default_factory=dict)
+    _owners: dict[int, str] = field(default_factory=dict)  # onset tick -> the chord heard there
+    _struck: dict[int, set[int]] = field(default_factory=dict)  # onset tick -> pitches struck there
 
-    def add(self, start: float, pitch: int, duration: float, velocity: float) -> None:
+    def __post_init__(self) -> None:
+        self._active = [e for e in self.events if not e.chord.is_no_chord]
+
+    def add(self, start: float, pitch: int, duration: float, velocity: float) -> bool:
+        """Strike ``pitch`` at ``start`` beats; False when refused (the onset is heard against another
+        chord, or the note would cluster below C3). A second strike of a key at one onset is one strike."""
+        low, high = self.register
         pitch = int(pitch)
-        while pitch < PIANO_LOW:
+        while pitch < low:
             pitch += 12
-        while pitch > PIANO_HIGH:
+        while pitch > high:
             pitch -= 12
-        self.notes.append(Note(start=round(start, 4), pitch=pitch, duration=round(max(duration, 0.05), 4),
-                               velocity=int(max(20, min(120, round(velocity))))))
+        tick = snap_tick(start)
+        if (tick, pitch) in self._notes:
+            return True
+        note = Note(start=round(tick / GRID_TICKS, 4), pitch=pitch, duration=round(max(duration, 0.05), 4),
+                    velocity=int(max(20, min(120, round(velocity)))))
+        if self._owners.setdefault(tick, self.heard(note)) != self.heard(note):
+            return False
+        struck = self._struck.setdefault(tick, set())
+        if pitch < LOW_REGISTER and any(p < LOW_REGISTER and abs(p - pitch) < LOW_MIN_GAP for p in struck):
+            return False
+        struck.add(pitch)
+        self._notes[tick, pitch] = note
+        return True
 
-    def chord(self, start: float, pitches: list[int], duration: float, velocity: float) -> None:
+    def chord(self, start: float, pitches: list[int], duration: float, velocity: float) -> bool:
+        """Strike ``pitches`` together, the top one louder; False when any was refused."""
+        placed = True
         for index, pitch in enumerate(sorted(pitches)):
             accent = 6 if index == len(pitches) - 1 else 0  # the melody on top speaks
-            self.add(start, pitch, duration, velocity + accent)
+            placed &= self.add(start, pitch, duration, velocity + accent)
+        return placed
+
+    def heard(self, note: Note) -> str:
+        """The name of the chord ``note`` is heard against ("NC" in a N.C. bar or outside the chart)."""
+        chord = chord_for_note(note, self._active)
+        return chord.name if chord is not None else "NC"
+
+    @property
+    def notes(self) -> list[Note]:
+        """The notes in time order; a key struck while it still sounds first cuts the held note, or
+        is left out where the cut would change the chord the held note is heard against."""
+        out: list[Note] = []
+        held: dict[int, Note] = {}
+        for note in sorted(Note(n.start, n.pitch, n.duration, n.velocity) for n in self._notes.values()):
+            before = held.get(note.pitch)
+            if before is not None and before.end > note.start + 1e-9:
+                cut = Note(before.start, before.pitch, round(note.start - before.start, 4), before.velocity)
+                if self.heard(cut) != self.heard(before):
+                    continue
+                before.duration = cut.duration
+            held[note.pitch] = note
+            out.append(note)
+        return out
 
 
-def colour_intervals(chord: Chord) -> list[int]:
+def snap_tick(start: float) -> int:
+    """``start`` beats as a tick on the event language's grid (the nearest 16th or eighth triplet)."""
+    tick = round(start * GRID_TICKS)
+    beat, offset = divmod(tick, GRID_TICKS)
+    if offset in GRID_OFFSETS:
+        return tick
+    best = min(GRID_OFFSETS + (GRID_TICKS,), key=lambda o: abs(o - offset))
+    return beat * GRID_TICKS + best
+
+
+def colour_intervals(chord: Chord, rng: random.Random | None = None) -> list[int]:
     """Intervals to voice, most important first: the guide tones (3rd, 7th or 6th), the tensions
-    written in the symbol, then the family's colours, the 5th and the root. A 6 or add9 chord gets
-    no 7th; an altered 9th or 13th replaces the natural one."""
+    written in the symbol, then the family's colours, the 5th and the root (those last in an order
+    drawn from ``rng`` when given). A 6 or add9 chord gets no 7th; an altered 9th or 13th replaces
+    the natural one."""
     core = chord.core
     guide = [i for i in (2, 3, 4, 5) if i in core] + [i for i in (9, 10, 11) if i in core]
     written = sorted(chord.intervals - core - {0})
@@ -63,8 +129,12 @@ def colour_intervals(chord: Chord) -> list[int]:
         banned.add(2)
     if 8 in chord.intervals and chord.family == "dom":
         banned |= {7, 9}
-    family = [i for i in COLOURS[chord.family] if i not in banned]
+    fits = {(i - chord.root) % 12 for i in chord.tension_aware_set}
+    family = [i for i in COLOURS[chord.family] if i not in banned and i in fits]
     rest = [i for i in sorted(core) if i not in guide and i not in family and i != 0]
+    if rng is not None:
+        family = rng.sample(family + rest, len(family + rest))
+        rest = []
     if chord.bass is not None:  # over a slash bass the upper structure must name the chord
         ordered = guide + [0] + written + family + rest
     else:
@@ -82,30 +152,35 @@ def nearest(pc: int, target: float) -> int:
     return min((p for p in range(base, base + 13) if p % 12 == pc), key=lambda p: abs(p - target))
 
 
-def voicing(chord: Chord, top_target: float, size: int, rng: random.Random,
-            low_limit: int = 52) -> list[int]:
-    """A close voicing of ``size`` notes under a top note near ``top_target`` (see colour_intervals)."""
-    intervals = colour_intervals(chord)[:size]
+def voicing(chord: Chord, top_target: float, size: int, low_limit: int = 52, drop2: bool = False,
+            rng: random.Random | None = None) -> list[int]:
+    """The first ``size`` colour tones of ``chord`` (see colour_intervals; ``rng`` picks the colours
+    after the guide tones and written tensions) voiced under a top note: the tone whose pitch lies
+    nearest ``top_target`` is on top (so a moving target picks the inversion), the rest close below
+    it, or with the second voice from the top dropped an octave."""
+    intervals = colour_intervals(chord, rng)[:size]
     pcs = [(chord.root + i) % 12 for i in intervals]
-    top_pc = pcs[rng.randrange(min(2, len(pcs)))] if rng.random() < 0.3 else pcs[0]
-    top = nearest(top_pc, top_target)
-    pitches = [top]
-    for pc in pcs:
-        if pc == top_pc:
-            continue
-        pitch = top - ((top - pc) % 12 or 12)
-        pitches.append(pitch)
-    pitches.sort()
-    while pitches[0] < low_limit:
+    top = min((nearest(pc, top_target) for pc in pcs), key=lambda p: abs(p - top_target))
+    pitches = sorted([top] + [top - ((top - pc) % 12 or 12) for pc in pcs if pc != top % 12])
+    if drop2 and len(pitches) >= 4:
+        pitches[-2] -= 12
+    while min(pitches) < low_limit:
         pitches = [p + 12 for p in pitches]
     return sorted(set(pitches))
 
 
-def bass_pitch(chord: Chord, low: int = 33, high: int = 47) -> int:
-    """The bass note (slash bass or root) in the bass register."""
-    pc = chord.bass_pc
-    pitch = low + ((pc - low) % 12)
-    return pitch if pitch <= high else pitch - 12
+def bass_pitch(chord: Chord, low: int = 33) -> int:
+    """The bass note (slash bass or root): its pitch in the octave from ``low`` up."""
+    return low + ((chord.bass_pc - low) % 12)
+
+
+def above(bass: int, pc: int, gap: int = 3) -> int:
+    """The lowest pitch of class ``pc`` at least ``gap`` semitones above ``bass``, and a fifth or
+    more above it while below C3 (no mud in the left hand)."""
+    pitch = bass + gap + ((pc - bass - gap) % 12)
+    while pitch < LOW_REGISTER and pitch - bass < LOW_MIN_GAP:
+        pitch += 12
+    return pitch
 
 
 def scale_walk(chord: Chord, start_pitch: int, target_pitch: int, steps: int) -> list[int]:

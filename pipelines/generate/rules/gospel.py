@@ -1,170 +1,219 @@
 """Gospel piano from a chord chart (MUSIC.md, "Gospel piano").
 
-Left hand: octaves or root-fifth-octave on the beat, tenths in ballads, walk-ups between chord
-roots. Right hand: close 4-5 note voicings with the melody on top doubled an octave down, syncopated
-comping with chords pushed to the "and" of the last beat, grace-note crushes into the 3rd, sus4 to
-3rd resolutions on dominants, a passing #IV diminished chord between IV and I, and a descending
-pentatonic run at phrase ends. Feel by tempo: 12/8 shuffle under 80 bpm, straight 8ths to 110,
-16ths above. Every choice is drawn from ``rng``, so each seed is a different take.
+Each seed draws a *take* (GospelTake): a left-hand pattern (octaves, root-fifth-octave, tenths,
+a syncopated pump, a walking octave line) in its own bass register, with walk-ups into the next
+root; a comping vocabulary of one- and two-beat rhythm cells for the feel (12/8 shuffle under 80
+bpm, straight 8ths to 110, 16ths above), with chords pushed to the last "and" by both hands or the
+right hand alone; a melody register, voicing size and spread for the right hand's 3-5 note
+voicings, the melody on top, now and then doubled an octave down; how often it crushes into the
+3rd, suspends a dominant, passes through the #IV diminished chord; and the fill it plays at phrase
+ends (a descending pentatonic run with its blue note, a rising one, or a triplet turn). The voicing
+on each onset follows a melody that wanders around the register, so every chord is voiced afresh.
 """
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
-from ...music.chords import ChordEvent, parse_chord
+from ...music.chords import Chord, ChordEvent, parse_chord
 from ...music.chords import TOKEN_ROOTS as ROOTS
-from .common import (Performance, allowed_pitch_classes, bass_pitch, dynamics, nearest, next_event,
+from .common import (Performance, above, allowed_pitch_classes, bass_pitch, dynamics, nearest,
                      previous_chord, scale_walk, voicing)
 
-# Comping rhythms for one 4-beat bar: (onset, duration) in beats; "P" marks a push into the next chord.
-STRAIGHT = [
-    [(0, 1.5), (1.5, 1.0), (3.5, "P")],
-    [(0, 1.0), (1.5, 0.5), (2.5, 1.0), (3.5, "P")],
-    [(0, 0.75), (0.75, 0.75), (2.0, 1.0), (3.5, "P")],
-    [(0, 2.0), (2.5, 1.0), (3.5, "P")],
-]
-SHUFFLE = [  # 12/8 feel: onsets on the triplet grid
-    [(0, 2 / 3), (2 / 3, 1 / 3), (1, 1), (2, 2 / 3), (8 / 3, 1 / 3), (3, 1.0)],
-    [(0, 1.0), (1 + 2 / 3, 1 / 3), (2, 1.0), (3 + 2 / 3, "P")],
-]
-SIXTEENTHS = [
-    [(0, 0.5), (0.75, 0.25), (1.5, 0.5), (2.25, 0.5), (3.0, 0.5), (3.75, "P")],
-    [(0, 0.75), (1.0, 0.5), (1.75, 0.25), (2.5, 0.75), (3.5, "P")],
-]
+REGISTER = (28, 100)  # MIDI: E1 to E7, where a gospel pianist plays
+Cell = tuple[tuple[float, float], ...]  # (onset, duration) in beats inside a one- or two-beat cell
+CELLS: dict[str, tuple[Cell, ...]] = {
+    "straight": (((0, 1.0),), ((0, 0.5), (0.5, 0.5)), ((0.5, 0.5),), ((0, 1.5), (1.5, 0.5)),
+                 ((0, 0.5), (1.0, 1.0)), ((0, 2.0),), ((0, 1.0), (1.5, 0.5)), ()),
+    "shuffle": (((0, 2 / 3), (2 / 3, 1 / 3)), ((0, 1.0),), ((2 / 3, 1 / 3),), ((0, 5 / 3), (5 / 3, 1 / 3)),
+                ((0, 2.0),), ((0, 1.0), (4 / 3, 2 / 3)), ()),
+    "sixteenths": (((0, 0.75), (0.75, 0.25)), ((0, 0.5), (0.75, 0.25)), ((0.25, 0.25), (0.5, 0.5)),
+                   ((0, 1.0),), ((0, 0.5), (0.75, 0.75), (1.5, 0.5)), ((0, 1.5), (1.75, 0.25)), ()),
+}
+PUSH_BEATS = {"straight": 0.5, "shuffle": 1 / 3, "sixteenths": 0.5}
+LEFT_HANDS = ("octaves", "root_fifth", "tenths", "pump", "walking")
 
 
-def _feel(tempo_bpm: float) -> str:
-    return "shuffle" if tempo_bpm < 80 else ("straight" if tempo_bpm <= 110 else "sixteenths")
+@dataclass(frozen=True)
+class GospelTake:
+    """The choices one seed makes for a whole take."""
+
+    feel: str
+    left_hand: str
+    bass_low: int          # lowest bass pitch; the bass sits in the octave above it
+    melody: float          # centre of the right hand's top note
+    sizes: tuple[int, ...]
+    cells: tuple[Cell, ...]
+    double_rate: float     # melody doubled an octave down
+    drop2_rate: float
+    push_rate: float
+    lh_push_rate: float    # the left hand pushes with the right
+    walk_rate: float
+    crush_rate: float
+    fill: str              # down | up | turn
+
+    @staticmethod
+    def draw(tempo_bpm: float, rng: random.Random) -> "GospelTake":
+        feel = "shuffle" if tempo_bpm < 80 else ("straight" if tempo_bpm <= 110 else "sixteenths")
+        if abs(tempo_bpm - 80) <= 4 or abs(tempo_bpm - 110) <= 4:
+            feel = rng.choice(("shuffle", "straight") if tempo_bpm < 95 else ("straight", "sixteenths"))
+        hands = LEFT_HANDS if feel == "shuffle" else tuple(h for h in LEFT_HANDS if h != "tenths")
+        bank = CELLS[feel]
+        return GospelTake(feel=feel, left_hand=rng.choice(hands), bass_low=rng.randint(28, 38),
+                          melody=rng.uniform(65, 86), sizes=rng.choice(((3, 4), (4, 4, 5), (4, 5, 5), (5,))),
+                          cells=tuple(rng.sample(bank[:-1], 4)) + ((bank[-1],) if rng.random() < 0.5 else ()),
+                          double_rate=rng.uniform(0.1, 0.7), drop2_rate=rng.uniform(0.0, 0.6),
+                          push_rate=rng.uniform(0.3, 0.9), lh_push_rate=rng.uniform(0.0, 0.8),
+                          walk_rate=rng.uniform(0.2, 0.8), crush_rate=rng.uniform(0.05, 0.35),
+                          fill=rng.choice(("down", "up", "turn")))
 
 
-def _rhythm(feel: str, length: float, rng: random.Random) -> list[tuple[float, float | str]]:
-    """A comping rhythm cut or stretched to ``length`` beats."""
-    bank = {"shuffle": SHUFFLE, "straight": STRAIGHT, "sixteenths": SIXTEENTHS}[feel]
-    pattern = rng.choice(bank)
-    if length >= 4:
-        return [(o + bar * 4, d) for bar in range(int(length // 4)) for o, d in pattern]
-    cut = [(o, d) for o, d in pattern if o < length - 0.01]
-    if length >= 1.5 and (length - 0.5, "P") not in cut:
-        cut = [(o, d) for o, d in cut if d != "P"] + [(length - 0.5, "P")]
-    return cut or [(0, length)]
+def _rhythm(take: GospelTake, length: float, rng: random.Random) -> list[tuple[float, float]]:
+    """Cells of the take's vocabulary laid end to end over ``length`` beats; the first strikes on the change."""
+    out: list[tuple[float, float]] = []
+    at = 0.0
+    while at < length - 1e-6:
+        on_the_change = [c for c in take.cells if c and c[0][0] == 0] or [CELLS[take.feel][0]]
+        cell = rng.choice(take.cells) if out else rng.choice(on_the_change)
+        span = 2.0 if cell and cell[-1][0] + cell[-1][1] > 1.0 + 1e-6 else 1.0
+        if at + span > length + 1e-6:
+            cell, span = ((0, length - at),), length - at
+        out += [(at + onset, min(duration, length - at - onset)) for onset, duration in cell]
+        at += span
+    return out
 
 
-def _left_hand(perf: Performance, events: list[ChordEvent], index: int, feel: str,
-               rng: random.Random, velocity: float, reserve_beats: float = 0.0) -> None:
-    event = events[index]
-    chord, start, length = event.chord, event.start, event.duration - reserve_beats
-    root = bass_pitch(chord)
-    nxt = next_event(events, index)
+def _left_hand(perf: Performance, take: GospelTake, event: ChordEvent, following: ChordEvent | None,
+               until: float, pushed_in: bool, velocity: float, rng: random.Random) -> None:
+    """The take's left-hand pattern over ``event`` up to beat ``until`` (the push), a walk into the next bass."""
+    chord, start = event.chord, event.start
+    bass = bass_pitch(chord, take.bass_low)
+    fifth = above(bass, (chord.bass_pc + 7) % 12 if chord.bass is None else chord.root, 5)
+    span = until - start
     walk: list[int] = []
-    if nxt is not None and length >= 2 and not reserve_beats and abs(nxt.start - event.end) < 1e-6 \
-            and rng.random() < 0.6:
-        target = bass_pitch(nxt.chord)
-        if target <= root:
-            target += 12 if root - target > 7 else 0
-        walk = scale_walk(chord, root, target, 3 if length >= 4 else 2)
-    beats = int(length) if length >= 1 else 1
-    walk_from = beats - len(walk) * 0.5 if walk else beats
-    for beat in range(beats):
-        at = start + beat
-        if beat >= walk_from:
-            break
-        if beat == 0:
-            if feel == "shuffle" and rng.random() < 0.5:
-                tenth = nearest((chord.root + (3 if chord.family in ("min", "hdim", "dim") else 4)) % 12, root + 15)
-                perf.chord(at, [root, tenth], min(length, 2.0), velocity)
-            elif chord.bass is not None:  # slash bass with the chord's root above it
-                perf.chord(at, [root, nearest(chord.root, root + 6)], min(length, 1.5) - 0.05, velocity + 4)
-            else:
-                perf.chord(at, [root - 12 if root - 12 >= 28 else root, root if root - 12 >= 28 else root + 12],
-                           min(length, 1.5) - 0.05, velocity + 4)
-        else:
-            fifth_pc = (chord.bass_pc + 7) % 12
-            pick = [root, nearest(fifth_pc, root + 7), root + 12][beat % 3]
-            if pick % 12 not in allowed_pitch_classes(chord) and pick % 12 != chord.bass_pc:
-                pick = root
-            perf.add(at, pick, 0.9, velocity - 6)
+    if following is not None and span >= 2 and until >= event.end - 1e-6 and rng.random() < take.walk_rate:
+        target = bass_pitch(following.chord, take.bass_low)
+        walk = scale_walk(chord, bass, target + (12 if target < bass and bass - target > 6 else 0),
+                          rng.choice((2, 3)) if span >= 3 else 2)
+    walk_from = span - 0.5 * len(walk)
+    pattern = {"octaves": ((0, (0, 12)), (2, (0, 12))), "root_fifth": ((0, (0,)), (1, "5"), (2, (12,)), (3, "5")),
+               "tenths": ((0, (0, "10")), (2, ("5", "10"))), "pump": ((0, (0, 12)), (1.5, (0, 12)), (3, ("5",))),
+               "walking": ((0, (0, 12)), (1, "5"), (2, (12,)), (3, "5"))}[take.left_hand]
+    tenth = above(bass, (chord.root + (3 if chord.family in ("min", "hdim", "dim") else 4)) % 12, 15)
+    cycles = [(beat + 4 * cycle, shape) for cycle in range(int(span // 4) + 1) for beat, shape in pattern]
+    for beat, shape in cycles:
+        if beat >= walk_from - 1e-6 or (beat == 0 and pushed_in):
+            continue
+        parts = (shape,) if isinstance(shape, str) else shape
+        pitches = [bass + p if isinstance(p, int) else {"5": fifth, "10": tenth}[p] for p in parts]
+        length = min(2.0 if beat % 4 == 0 else 1.0, walk_from - beat) - 0.05
+        perf.chord(start + beat, pitches, length, velocity + (4 if beat == 0 else -4))
     for step, pitch in enumerate(walk):
-        perf.add(start + walk_from + step * 0.5, pitch, 0.48, velocity - 2)
+        perf.add(start + walk_from + 0.5 * step, pitch, 0.45, velocity - 2)
 
 
-def _crush(perf: Performance, at: float, top: list[int], chord, velocity: float) -> None:
-    """A grace note slipping into the chord's 3rd from a half step (dominant: #9) or whole step below."""
-    if chord.family not in ("maj", "dom") or at < 0.125:
-        return
-    third = next((p for p in top if (p - chord.root) % 12 == 4), None)
-    if third is None:
-        return
-    grace = third - (1 if chord.family == "dom" else 2)
-    perf.add(at - 0.125, grace, 0.125, velocity - 10)
-
-
-def _run(perf: Performance, chord, start: float, length: float, top: int, velocity: float) -> None:
-    """A descending pentatonic run (with a blue note from the chord's allowed set) over ``length`` beats."""
+def _fill(perf: Performance, take: GospelTake, chord: Chord, start: float, length: float, top: int,
+          velocity: float) -> None:
+    """The take's fill over ``length`` beats from the chord's pentatonic scale and blue note."""
     minor = chord.family in ("min", "hdim", "dim")
     scale = [0, 3, 5, 7, 10] if minor else [0, 2, 4, 7, 9]
     blue = 6 if chord.family == "maj" else 3
-    allowed = set(allowed_pitch_classes(chord))
-    pcs = sorted({(chord.root + i) % 12 for i in scale + [blue]} & allowed)
-    notes = [p for p in range(top - 14, top + 1) if p % 12 in pcs][::-1]
-    steps = int(length / 0.25)
-    for i, pitch in enumerate(notes[:steps]):
-        perf.add(start + i * 0.25, pitch, 0.25, velocity - 4 - i)
+    pcs = {(chord.root + i) % 12 for i in scale + [blue]} & set(allowed_pitch_classes(chord))
+    notes = [p for p in range(top - 14, top + 1) if p % 12 in pcs]
+    step = 1 / 3 if take.fill == "turn" else 0.25
+    if take.fill == "down":
+        notes = notes[::-1]
+    elif take.fill == "turn":
+        notes = [notes[-1], notes[-2], notes[-3], notes[-2], notes[-1]] * 2 if len(notes) >= 3 else notes
+    for i, pitch in enumerate(notes[:int(length / step + 1e-6)]):
+        perf.add(start + i * step, pitch, step, velocity - 4 - i)
+
+
+def _comp(perf: Performance, take: GospelTake, chord: Chord, at: float, duration: float, melody: float,
+          velocity: float, rng: random.Random, crush_from: float | None = None) -> None:
+    """One right-hand voicing, perhaps doubled or spread, crushed into from a 16th before (not
+    before ``crush_from``, where the chord starts)."""
+    voiced = voicing(chord, melody, rng.choice(take.sizes), drop2=rng.random() < take.drop2_rate, rng=rng)
+    if rng.random() < take.double_rate and len(voiced) <= 5:
+        voiced = sorted(set(voiced + [voiced[-1] - 12]))
+    third = next((p for p in voiced if (p - chord.root) % 12 == 4), None)
+    if (third is not None and chord.family in ("maj", "dom") and crush_from is not None
+            and at - 0.25 >= crush_from - 1e-6 and rng.random() < take.crush_rate):
+        perf.add(at - 0.25, third - (1 if chord.family == "dom" else 2), 0.25, velocity - 10)
+    perf.chord(at, voiced, duration * 0.95, velocity + (6 if at % 1 else 0))
+
+
+def _passing_chord(chord: Chord, following: ChordEvent | None, event: ChordEvent) -> Chord | None:
+    """The #IV diminished chord between IV and I, when the chart moves from a major chord down a fifth."""
+    if (following is None or event.duration < 2 or chord.family != "maj" or abs(following.start - event.end) > 1e-6
+            or (following.chord.root - chord.root) % 12 != 7):
+        return None
+    return parse_chord(f"{ROOTS[(chord.root + 1) % 12]}dim7")
 
 
 def perform(events: list[ChordEvent], beats_per_bar: float, tempo_bpm: float,
             rng: random.Random) -> Performance:
-    """Play the chart ``events`` as Gospel piano."""
-    perf = Performance()
-    feel = _feel(tempo_bpm)
-    top_target = rng.uniform(72, 79)
-    outside_budget = max(1, len(events) // 4)  # passing dim7 chords and sus suspensions
+    """Play the chart ``events`` as Gospel piano: one seeded take (see the module docstring).
+
+    Recipe per chord: 1. decide the push and the passing chord; 2. the left hand up to the push;
+    3. the right hand's comping rhythm, a fill at a phrase end, a sus resolution on a dominant;
+    4. the pushed voicing (and bass) of the next chord; 5. the passing chord."""
+    perf = Performance(events=events, register=REGISTER)
+    take = GospelTake.draw(tempo_bpm, rng)
+    melody, outside_budget, pushed_in = take.melody, max(1, len(events) // 4), False
     phrase = 4 * beats_per_bar
     for index, event in enumerate(events):
         chord = event.chord
+        following = events[index + 1] if index + 1 < len(events) else None
+        following = following if following is not None and not following.chord.is_no_chord else None
         if chord.is_no_chord:
-            prev = previous_chord(events, index)
-            if prev is not None:
-                _run(perf, prev, event.start, event.duration, int(top_target) + 5, 80)
+            _no_chord(perf, take, events, index, melody)
+            pushed_in = False
             continue
-        velocity = dynamics(event.start, phrase, 68, 92)
-        nxt = next_event(events, index)
-        passing = None
-        if (nxt is not None and outside_budget > 0 and event.duration >= 2 and chord.family == "maj"
-                and (nxt.chord.root - chord.root) % 12 == 7 and rng.random() < 0.7):
-            passing = parse_chord(f"{ROOTS[(chord.root + 1) % 12]}dim7")  # IV - #IVdim7 - I
-            outside_budget -= 1
-        _left_hand(perf, events, index, feel, rng, velocity - 4, reserve_beats=1.0 if passing else 0.0)
-        rhythm = _rhythm(feel, event.duration - (1 if passing else 0), rng)
-        phrase_end = (event.end % phrase) < 1e-6 and nxt is not None and not passing
-        sus_done = False
-        for onset, duration in rhythm:
+        velocity = dynamics(event.start, phrase, 66, 94)
+        passing = _passing_chord(chord, following, event) if outside_budget and rng.random() < 0.5 else None
+        outside_budget -= passing is not None
+        body = event.duration - (1.0 if passing else 0.0)
+        push = PUSH_BEATS[take.feel] if following and not passing and body >= 1 and rng.random() < take.push_rate else 0
+        lh_push = bool(push) and rng.random() < take.lh_push_rate
+        _left_hand(perf, take, event, following if not push and not passing else None,
+                   event.start + body - push, pushed_in, velocity - 4, rng)
+        phrase_end = following is not None and abs(event.end % phrase) < 1e-6 and not passing and body >= 2
+        sus = chord.family == "dom" and outside_budget > 0 and rng.random() < 0.3
+        for onset, duration in _rhythm(take, body - push, rng):
+            melody = min(max(melody + rng.choice((-4, -2, -1, 0, 1, 2, 4)), take.melody - 9), take.melody + 9)
             at = event.start + onset
-            if phrase_end and onset >= event.duration - 1.0 - 1e-6:
-                _run(perf, chord, at, event.end - at, int(top_target) + 5, velocity)
+            if phrase_end and onset >= body - 1.0 - 1e-6:
+                _fill(perf, take, chord, at, body - push - onset, int(melody) + 5, velocity)
                 break
-            target_chord = chord
-            if duration == "P":
-                if nxt is None or abs(nxt.start - event.end) > 1e-6 or passing:
-                    continue
-                target_chord, duration = nxt.chord, 1.5  # rings a beat into the chord it anticipates
-            voiced = voicing(target_chord, top_target + rng.uniform(-2, 2), rng.choice((4, 4, 5)), rng)
-            if rng.random() < 0.5:
-                voiced = sorted(set(voiced + [voiced[-1] - 12]))  # melody doubled an octave down
-            if (not sus_done and target_chord is chord and chord.family == "dom" and onset == 0
-                    and outside_budget > 0 and event.duration >= 2 and rng.random() < 0.5):
-                sus = [p + 1 if (p - chord.root) % 12 == 4 else p for p in voiced]
-                perf.chord(at, sus, 0.5, velocity)
-                perf.chord(at + 0.5, voiced, max(float(duration) - 0.5, 0.4), velocity - 4)
-                outside_budget -= 1
-                sus_done = True
+            if sus and onset == 0 and duration >= 1:
+                voiced = voicing(chord, melody, 4)
+                perf.chord(at, [p + 1 if (p - chord.root) % 12 == 4 else p for p in voiced], 0.5, velocity)
+                perf.chord(at + 0.5, voiced, duration - 0.55, velocity - 4)
+                outside_budget, sus = outside_budget - 1, False
                 continue
-            if target_chord is chord and rng.random() < 0.25:
-                _crush(perf, at, voiced, chord, velocity)
-            perf.chord(at, voiced, float(duration) * 0.95, velocity + (6 if onset % 1 else 0))
+            _comp(perf, take, chord, at, duration, melody, velocity, rng, crush_from=event.start)
+        pushed_in = False
+        if push:
+            at = event.end - push
+            _comp(perf, take, following.chord, at, 1.0 + push, melody, velocity + 2, rng)
+            if lh_push:
+                low = bass_pitch(following.chord, take.bass_low)
+                pushed_in = perf.chord(at, [low, low + 12], 1.0 + push, velocity)
         if passing is not None:
             at = event.end - 1
-            perf.add(at, bass_pitch(passing), 0.95, velocity - 4)
-            perf.chord(at, voicing(passing, top_target, 4, rng), 0.95, velocity)
-        if feel == "shuffle":
+            perf.add(at, bass_pitch(passing, take.bass_low), 0.95, velocity - 4)
+            perf.chord(at, voicing(passing, melody, 4), 0.95, velocity)
+        if take.feel == "shuffle" or rng.random() < 0.3:
             perf.pedal.append((event.start + 0.02, event.end - 0.05))
     return perf
+
+
+def _no_chord(perf: Performance, take: GospelTake, events: list[ChordEvent], index: int, melody: float) -> None:
+    """A N.C. bar is a break: the right hand alone plays a fill on the chord before it (or after it)."""
+    event = events[index]
+    chord = previous_chord(events, index) or next((e.chord for e in events[index:] if not e.chord.is_no_chord), None)
+    if chord is not None:
+        _fill(perf, take, chord, event.start, min(event.duration, 2.0), int(melody) + 5, 80)
+        if event.duration >= 3:
+            perf.add(event.start + 2.0, nearest(chord.root, melody), event.duration - 2.1, 72)

@@ -1,24 +1,58 @@
 """Brad Mehldau-inspired piano from a chord chart (MUSIC.md, "Brad Mehldau-inspired piano").
 
-Left hand: a broken-chord ostinato (root, fifth, ninth, tenth) grouped in threes against the
-meter (3-against-4), or 3+2 / 2+2+3 in 5/4 and 7/4. Middle: open voicings with seconds (3rd and
-9th side by side, 13th against the 7th) held while an inner voice moves stepwise through the
-chord's tensions. Right hand: a contrapuntal line in 2-bar phrases that breathe, whose opening
-motif returns displaced by a beat; wide dynamics (pp to f within a phrase) and long pedal.
+Each seed draws a *take* (MehldauTake). Left hand: a broken-chord ostinato (root, fifth, ninth,
+tenth in one of several orders) in eighths grouped against the meter (3+3+2 in 4/4, 3+2 in 5/4,
+2+2+3 in 7/4 ...), the grouping rotated from phrase to phrase (the figure displaced against the bar
+line), or a slower version that holds each group's first note, or tenth shells; all in the take's
+bass register, two figures alternating by phrase. Middle: open voicings with seconds inside, held
+or re-struck, while an inner voice moves stepwise through the chord's tensions. Right hand: a line
+in phrases that breathe, in the take's register, whose opening motif returns displaced by a beat,
+with wide dynamics and long pedal. A N.C. bar is a break: a short line over no bass.
 """
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from ...music.chords import Chord, ChordEvent
-from .common import Performance, allowed_pitch_classes, bass_pitch, dynamics, nearest
+from .common import (Performance, allowed_pitch_classes, bass_pitch, colour_intervals, dynamics, nearest,
+                     previous_chord)
 
 OSTINATO_SHAPES = (  # intervals above the bass for the broken-chord figure
-    (0, 7, 16, 7),    # root, 5th, 10th, 5th
-    (0, 7, 14, 16),   # root, 5th, 9th, 10th
-    (0, 16, 7, 14),   # root, 10th, 5th, 9th
+    (0, 7, 16, 7), (0, 7, 14, 16), (0, 16, 7, 14), (0, 7, 12, 16), (0, 12, 7, 16), (0, 14, 16, 7),
 )
-GROUPINGS = {3: (3,), 4: (3, 3, 2), 5: (3, 2), 6: (3, 3), 7: (2, 2, 3)}
+GROUPINGS = {  # eighths per group, by quarter notes a bar
+    3: ((3, 3), (2, 2, 2), (3, 3)), 4: ((3, 3, 2), (3, 2, 3), (2, 3, 3)), 5: ((3, 2), (2, 3), (3, 3, 2, 2)),
+    6: ((3, 3), (2, 2, 2)), 7: ((2, 2, 3), (3, 2, 2), (2, 3, 2)),
+}
+RHYTHMS = ((1.0, 0.5, 0.5, 1.0, 1.0), (1.5, 0.5, 1.0, 1.0), (0.5, 0.5, 0.5, 0.5, 2.0), (2.0, 1.0, 1.0),
+           (0.75, 0.25, 1.0, 0.5, 0.5, 1.0), (1.0, 1.0, 0.5, 0.5, 1.0), (0.5, 1.0, 0.5, 2.0),
+           (2 / 3, 2 / 3, 2 / 3, 1.0, 1.0), (1.5, 1.5, 1.0))
+
+
+@dataclass(frozen=True)
+class MehldauTake:
+    """The choices one seed makes for a whole take."""
+
+    left_hand: str                  # ostinato | held | tenths
+    shapes: tuple[tuple[int, ...], ...]
+    groupings: tuple[tuple[int, ...], ...]
+    bass_low: int
+    middle: float                   # centre of the open voicings
+    restrike: str                   # hold | half | syncopated
+    spacing: int                    # least semitones between neighbours in the middle voicing
+    line_low: int
+    rhythms: tuple[tuple[float, ...], ...]
+
+    @staticmethod
+    def draw(beats_per_bar: float, rng: random.Random) -> "MehldauTake":
+        groupings = GROUPINGS.get(int(round(beats_per_bar)), GROUPINGS[4])
+        return MehldauTake(left_hand=rng.choice(("ostinato", "ostinato", "held", "tenths")),
+                           shapes=tuple(rng.sample(OSTINATO_SHAPES, 2)),
+                           groupings=tuple(rng.sample(groupings, 2)), bass_low=rng.randint(31, 40),
+                           middle=rng.uniform(50, 62), restrike=rng.choice(("hold", "half", "syncopated")),
+                           spacing=rng.choice((1, 2, 3, 5)),
+                           line_low=rng.randint(61, 70), rhythms=tuple(rng.sample(RHYTHMS, 3)))
 
 
 def _third(chord: Chord) -> int:
@@ -30,82 +64,93 @@ def _fifth(chord: Chord) -> int:
     return next((i for i in sorted(chord.core) if i in (6, 7, 8)), 7)
 
 
-def _ostinato(perf: Performance, event: ChordEvent, beats_per_bar: float, shape: tuple[int, ...],
-              velocity: float) -> None:
-    """Eighth-note broken chord over the event, in groups that cross the bar line of the meter.
-    The figure starts on the bass (root or slash bass); its other notes are the chord's 5th, 9th
-    and 10th counted from the chord's root, placed above the bass."""
-    chord = event.chord
-    bass = bass_pitch(chord, low=36, high=48)
-    # over a slash bass the figure carries the chord's root instead of its 9th
-    intervals = {0: 0, 7: _fifth(chord), 14: 0 if chord.bass is not None else 2, 16: _third(chord)}
+def _figure(chord: Chord, bass: int, shape: tuple[int, ...]) -> list[int]:
+    """The ostinato's pitches: the bass (root or slash bass), then the chord's 5th, octave, 9th and
+    10th counted from its root and placed above the bass (the root instead of the 9th over a slash bass)."""
+    intervals = {0: 0, 7: _fifth(chord), 12: 0, 14: 0 if chord.bass is not None else 2, 16: _third(chord)}
     allowed = set(allowed_pitch_classes(chord))
     figure = [bass]
     for interval in shape[1:]:
         pc = (chord.root + intervals[interval]) % 12
-        if pc not in allowed:
-            pc = chord.root
+        pc = pc if pc in allowed else chord.root
         pitch = nearest(pc, bass + interval)
-        while pitch <= bass:
+        while pitch <= bass + 2:
             pitch += 12
         figure.append(pitch)
-    grouping = GROUPINGS.get(int(round(beats_per_bar)), (3, 3, 2))
-    eighths = int(round(event.duration * 2))
-    group_index, in_group = 0, 0
+    return figure
+
+
+def _left_hand(perf: Performance, take: MehldauTake, event: ChordEvent, phrase: int, velocity: float) -> None:
+    """The take's left hand over one chord: eighths grouped against the meter, starting on the bass."""
+    chord = event.chord
+    bass = bass_pitch(chord, take.bass_low)
+    if take.left_hand == "tenths":
+        tenth = nearest((chord.root + _third(chord)) % 12, bass + 15)
+        for beat in range(0, max(1, int(event.duration)), 2):
+            perf.chord(event.start + beat, [bass, tenth], min(2.0, event.duration - beat) - 0.05, velocity + 4)
+        return
+    figure = _figure(chord, bass, take.shapes[phrase % 2])
+    grouping = take.groupings[phrase % 2]
+    eighths = max(1, int(round(event.duration * 2)))
+    group, in_group, size = 0, 0, grouping[0]
     for eighth in range(eighths):
-        size = grouping[group_index % len(grouping)]
-        pitch = figure[in_group % len(figure)]
-        accent = 8 if in_group == 0 else 0
         at = event.start + eighth * 0.5
-        length = min(0.5 if in_group else 0.9, event.end - at)  # nothing rings into the next chord
-        perf.add(at, pitch, length, velocity + accent - 6)
+        if in_group == 0 or take.left_hand == "ostinato":
+            held = 0.5 * size if take.left_hand == "held" else (0.9 if in_group == 0 else 0.5)
+            length = min(held, event.end - at)  # nothing rings into the next chord
+            perf.add(at, figure[in_group % len(figure)], length,
+                     velocity + (8 if in_group == 0 else 0) - 6)
         in_group += 1
         if in_group >= size:
-            in_group, group_index = 0, group_index + 1
-    if eighths == 0:
-        perf.add(event.start, bass, event.duration, velocity)
+            group, in_group = group + 1, 0
+            size = grouping[group % len(grouping)]
 
 
-def _open_voicing(chord: Chord, rng: random.Random) -> list[int]:
-    """3-4 notes in the middle register with a second inside (3rd+9th or 7th+13th) when the chord has one."""
-    third = (chord.root + _third(chord)) % 12
-    allowed = allowed_pitch_classes(chord)
-    colour = [pc for pc in ((chord.root + 2) % 12, (chord.root + 9) % 12, (chord.root + 10) % 12,
-                            (chord.root + 11) % 12, (chord.root + 5) % 12) if pc in allowed]
-    core_sevenths = [(chord.root + i) % 12 for i in chord.core if i in (9, 10, 11)]
-    pcs = [third] + core_sevenths[:1] + [c for c in colour if c not in core_sevenths][:2]
-    base = nearest(pcs[0], rng.uniform(55, 60))
-    pitches = [base]
+def _open_voicing(chord: Chord, centre: float, spacing: int, floor: int, rng: random.Random) -> list[int]:
+    """3-4 notes from around ``centre`` up (all above ``floor``): the 3rd and 7th (either lowest)
+    and one or two of the chord's colours, each at least ``spacing`` semitones above the last (2:
+    seconds inside, 5: a quartal-like spread); over a slash bass the chord's root is among them."""
+    guide = [(chord.root + _third(chord)) % 12] + [(chord.root + i) % 12 for i in chord.core if i in (9, 10, 11)][:1]
+    if _fifth(chord) != 7 and _fifth(chord) in chord.core:  # a b5 or #5 names the chord
+        guide.append((chord.root + _fifth(chord)) % 12)
+    colours = [pc for pc in ((chord.root + i) % 12 for i in colour_intervals(chord)) if pc not in guide]
+    colours = [pc for pc in colours if pc != chord.root][:3]
+    pcs = rng.sample(guide, len(guide)) + rng.sample(colours, min(len(colours), rng.choice((1, 2))))
+    if chord.bass is not None and chord.root not in pcs:
+        pcs.append(chord.root)
+    pitches = [nearest(pcs[0], max(centre, floor + 6))]
     for pc in pcs[1:]:
-        pitch = nearest(pc, pitches[-1] + 3)
-        while pitch <= pitches[-1]:
-            pitch += 12
-        pitches.append(pitch)
-    if chord.bass is not None and chord.root not in {p % 12 for p in pitches}:
-        pitches.append(nearest(chord.root, pitches[-1] + 4))
-    return sorted(set(pitches))
+        pitches.append(pitches[-1] + spacing + ((pc - pitches[-1] - spacing) % 12))
+    return [p + 12 for p in pitches] if pitches[0] <= floor else pitches
 
 
-def _inner_motion(perf: Performance, event: ChordEvent, held: list[int], velocity: float,
-                  rng: random.Random) -> None:
-    """Hold the voicing's outer notes; move its second-highest note stepwise through allowed tones."""
+def _middle(perf: Performance, take: MehldauTake, event: ChordEvent, velocity: float, rng: random.Random) -> None:
+    """Hold (or re-strike) the voicing's outer notes; move its second-highest note stepwise through
+    allowed tones."""
+    floor = max(bass_pitch(event.chord, take.bass_low) + 2, 47)
+    held = _open_voicing(event.chord, take.middle + rng.uniform(-4, 4), take.spacing, floor, rng)
     allowed = set(allowed_pitch_classes(event.chord))
+    strikes = [0.0]
+    if event.duration >= 3 and take.restrike != "hold":
+        strikes.append(event.duration / 2 if take.restrike == "half" else 1.5)
     if len(held) < 3 or event.duration < 2:
         perf.chord(event.start, held, event.duration * 0.97, velocity)
         return
     inner = held[-2]
     outer = [p for p in held if p != inner]
-    perf.chord(event.start, outer, event.duration * 0.97, velocity)
+    for i, at in enumerate(strikes):
+        end = strikes[i + 1] if i + 1 < len(strikes) else event.duration
+        perf.chord(event.start + at, outer, (end - at) * 0.97, velocity - 4 * i)
     direction = rng.choice((-1, 1))
     candidates = [p for p in range(inner - 4, inner + 5) if p % 12 in allowed and p not in outer]
-    path = sorted(candidates, reverse=direction < 0)
-    path = [p for p in path if (p - inner) * direction >= 0][:int(event.duration)] or [inner]
+    path = [p for p in sorted(candidates, reverse=direction < 0) if (p - inner) * direction >= 0]
+    path = path[:int(event.duration)] or [inner]
     length = event.duration / len(path)
     for i, pitch in enumerate(path):
         perf.add(event.start + i * length, pitch, length * 0.95, velocity - 8)
 
 
-def _line_pitch(previous: int, chord: Chord, rng: random.Random, low: int = 64, high: int = 86) -> int:
+def _line_pitch(previous: int, chord: Chord, rng: random.Random, low: int, high: int) -> int:
     """The next pitch of the right-hand line: a step or small leap to an allowed tone."""
     allowed = set(allowed_pitch_classes(chord))
     options = [p for p in range(max(low, previous - 5), min(high, previous + 5) + 1)
@@ -116,57 +161,69 @@ def _line_pitch(previous: int, chord: Chord, rng: random.Random, low: int = 64, 
     return rng.choices(options, weights)[0]
 
 
-RHYTHMS = ((1.0, 0.5, 0.5, 1.0, 1.0), (1.5, 0.5, 1.0, 1.0), (0.5, 0.5, 0.5, 0.5, 2.0), (2.0, 1.0, 1.0),
-           (0.75, 0.25, 1.0, 0.5, 0.5, 1.0))
+def _event_at(events: list[ChordEvent], beat: float) -> ChordEvent | None:
+    for event in events:
+        if event.start - 1e-9 <= beat < event.end - 1e-9:
+            return event
+    return None
 
 
-def _right_line(perf: Performance, events: list[ChordEvent], beats_per_bar: float, total_beats: float,
-                rng: random.Random, phrase_beats: float) -> None:
+def _right_line(perf: Performance, take: MehldauTake, events: list[ChordEvent], beats_per_bar: float,
+                rng: random.Random) -> None:
     """The melody in 2-bar phrases that end with a rest; every second phrase restates the opening
-    motif's rhythm displaced by one beat."""
-    motif = list(rng.choice(RHYTHMS))
-    pitch = rng.randint(67, 76)
+    motif's rhythm displaced by one beat. A note never rings past a chord change."""
+    total = max((e.end for e in events), default=0.0)
+    motif = list(take.rhythms[0])
+    low, high = take.line_low, take.line_low + 20
+    pitch = rng.randint(low + 3, high - 5)
     phrase_len = 2 * beats_per_bar
-    phrases = int(-(-total_beats // phrase_len))
-    for index in range(phrases):
+    for index in range(int(-(-total // phrase_len))):
         phrase_start = index * phrase_len
-        phrase_end = min(phrase_start + phrase_len, total_beats)
-        if index % 2:
-            rhythm, beat = motif, phrase_start + 1.0
-        else:
-            rhythm = motif if index == 0 else list(rng.choice(RHYTHMS))
-            beat = phrase_start + rng.choice((0.0, 0.5))
+        phrase_end = min(phrase_start + phrase_len, total)
+        rhythm = motif if index % 2 or index == 0 else list(rng.choice(take.rhythms))
+        beat = phrase_start + (1.0 if index % 2 else rng.choice((0.0, 0.5)))
         step = 0
         while beat + rhythm[step % len(rhythm)] <= phrase_end - 0.75:
             duration = rhythm[step % len(rhythm)]
-            chord = _chord_at(events, beat)
-            if chord is not None:
-                pitch = _line_pitch(pitch, chord, rng)
-                perf.add(beat, pitch, duration * 0.92, dynamics(beat, phrase_beats, 40, 96))
+            event = _event_at(events, beat)
+            if event is not None and not event.chord.is_no_chord:
+                pitch = _line_pitch(pitch, event.chord, rng, low, high)
+                length = min(duration * 0.92, event.end - beat)
+                perf.add(beat, pitch, length, dynamics(beat, 4 * beats_per_bar, 40, 96))
             beat += duration
             step += 1
 
 
-def _chord_at(events: list[ChordEvent], beat: float) -> Chord | None:
-    for event in events:
-        if event.start - 1e-9 <= beat < event.end - 1e-9:
-            return None if event.chord.is_no_chord else event.chord
-    return None
+def _break(perf: Performance, take: MehldauTake, events: list[ChordEvent], index: int, rng: random.Random) -> None:
+    """A N.C. bar: a short line alone on the chord before it (or after it), then silence."""
+    event = events[index]
+    chord = previous_chord(events, index) or next((e.chord for e in events[index:] if not e.chord.is_no_chord), None)
+    if chord is None:
+        return
+    pitch, beat = take.line_low + 10, event.start
+    for duration in take.rhythms[-1]:
+        if beat + duration > event.end - 0.5:
+            break
+        pitch = _line_pitch(pitch, chord, rng, take.line_low, take.line_low + 20)
+        perf.add(beat, pitch, duration * 0.9, 70)
+        beat += duration
+    if beat == event.start:
+        perf.add(beat, nearest(chord.root, take.line_low + 10), event.duration * 0.9, 70)
 
 
 def perform(events: list[ChordEvent], beats_per_bar: float, tempo_bpm: float,
             rng: random.Random) -> Performance:
-    """Play the chart ``events`` in a Mehldau-inspired style."""
-    perf = Performance()
-    shape = rng.choice(OSTINATO_SHAPES)
+    """Play the chart ``events`` in a Mehldau-inspired style: one seeded take (see the module docstring)."""
+    perf = Performance(events=events)
+    take = MehldauTake.draw(beats_per_bar, rng)
     phrase = 4 * beats_per_bar
-    total = max((e.end for e in events), default=0.0)
-    for event in events:
+    for index, event in enumerate(events):
         if event.chord.is_no_chord:
+            _break(perf, take, events, index, rng)
             continue
         velocity = dynamics(event.start, phrase, 38, 84)
-        _ostinato(perf, event, beats_per_bar, shape, velocity)
-        _inner_motion(perf, event, _open_voicing(event.chord, rng), velocity - 6, rng)
+        _left_hand(perf, take, event, int(event.start // phrase), velocity)
+        _middle(perf, take, event, velocity - 6, rng)
         perf.pedal.append((event.start + 0.02, event.end - 0.05))
-    _right_line(perf, events, beats_per_bar, total, rng, phrase)
+    _right_line(perf, take, events, beats_per_bar, rng)
     return perf
