@@ -104,7 +104,7 @@ addb9           | 1 b9 3 5       | addb9        | maj
 add9(no3)       | 1 9 5          | add9no3      | maj
 # sevenths
 7               | 1 3 5 b7       | 7            | dom
-dom7            | 1 3 5 b7       | ERROR        | -
+dom7            | 1 3 5 b7       | 7            | dom
 maj7            | 1 3 5 7        | maj7         | maj
 Maj7            | 1 3 5 7        | maj7         | maj
 MAJ7            | 1 3 5 7        | maj7         | maj
@@ -239,7 +239,7 @@ MA9(#11)        | 1 3 5 7 9 #11  | maj9#11      | maj
 maj9(no3)       | 1 5 7 9        | maj9no3      | maj
 # elevenths and thirteenths
 11              | 1 3 5 b7 9 11  | 11           | dom
-dom11           | 1 3 5 b7 9 11  | ERROR        | -
+dom11           | 1 3 5 b7 9 11  | 11           | dom
 9(11)           | 1 3 5 b7 9 11  | 11           | dom
 m11             | 1 b3 5 b7 9 11 | m11          | min
 mi11            | 1 b3 5 b7 9 11 | m11          | min

@@ -20,7 +20,8 @@ ADD_NAMES = {1: "addb9", 2: "add9", 3: "add#9", 4: "add3", 5: "add11", 6: "add#1
 CHORD_TONE_NAMES = {2: "sus2", 3: "minor 3rd", 4: "major 3rd", 5: "sus4", 6: "b5", 7: "5th", 8: "#5",
                     9: "6th or diminished 7th", 10: "b7", 11: "major 7th"}
 # music21 figures that no lead sheet writes: refused on purpose, with the reason.
-REFUSED_NAMES = ("It+6", "Fr+6", "Gr+6", "N6", "Tristan", "pedal", "power")
+REFUSED_NAMES = ("it+6", "it", "fr+6", "fr", "gr+6", "ger", "n6", "tristan", "pedal", "power", "dom7dim5",
+                 "m#7")
 KNOWN_WORDS = ("m, -, dim, o, ø, h, aug, +, maj, M, MA, Δ, ^, 5, 6, 69, 6/9, 7, 9, 11, 13, 2, sus2, "
                "sus4, alt, b5, #5, b9, #9, #11, b13, b6, add9, add11, add13, no3, no5")
 
@@ -38,6 +39,7 @@ _WORDS = [  # tried everywhere, in this order
     (r"sus2", "sus2"),
     (r"sus4|sus", "sus4"),
     (r"alt(ered)?", "alt"),
+    (r"dom(?=7|9|11|13)", "dom"),
     (r"6/9|69", "sixnine"),
     (rf"({_MAJ})(7|9|11|13)", "majseventh"),
     (rf"major|Major|maj|Maj|MAJ|MA|Ma(?!dd)|ma(?!dd)|M(?![Ii])|Δ|△|\^", "majword"),
@@ -115,10 +117,10 @@ def _set_seventh(spec: _Spec, kind: str, written: str) -> None:
     if spec.seventh_by_number and kind == "maj":     # Cm9(maj7) is CmMaj9
         spec.seventh, spec.seventh_by_number = "maj", False
         return
-    if spec.seventh is not None and not (spec.seventh_implied and kind == "dom"):
-        raise QualityError(f"{written!r} writes a second 7th")
     if spec.seventh_implied and kind != "dom":
         raise QualityError(f"{written!r} contradicts the b7 of a half-diminished chord")
+    if spec.seventh is not None and not spec.seventh_implied:
+        raise QualityError(f"{written!r} writes a second 7th")
     spec.seventh, spec.seventh_implied = kind, False
 
 
@@ -233,6 +235,8 @@ def _apply(spec: _Spec, kind: str, match: re.Match, only_word: bool) -> None:
         interval = ADD_INTERVALS[match.group(1).replace("+", "#")]
         spec.adds.add(interval)
         spec.natural_nine |= interval == 2
+    elif kind == "dom":
+        pass                            # music21's dom7 / dom9: the number says it all
     elif kind == "number":
         _number(spec, int(text), text, only_word)
 
@@ -387,7 +391,7 @@ def _name(spec: _Spec) -> str:
 def read_quality(text: str) -> Quality:
     """Read the text after the root (``"m7(b5)"``); QualityError names the part that makes no sense."""
     cleaned = re.sub(r"[()\[\],\s]", "", text.translate(_NORMALISE))
-    if cleaned in REFUSED_NAMES:
+    if cleaned.lower() in REFUSED_NAMES:
         raise QualityError(f"{cleaned!r} is a music21 name, not a lead-sheet chord; write the chord "
                            "it sounds as (for example Ab7 for an Italian sixth on C)")
     words = _words(cleaned)
