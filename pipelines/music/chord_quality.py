@@ -48,9 +48,18 @@ _WORDS = [  # tried everywhere, in this order
     (r"aug|\+", "raisedfifth"),
     (r"13|11|9|7|6|5|2", "number"),
 ]
-_PREFIX_WORDS = [(re.compile(p), kind) for p, kind in _PREFIX_WORDS]
-_WORDS = [(re.compile(p), kind) for p, kind in _WORDS]
+
+
+def _one_pattern(table: list[tuple[str, str]]) -> re.Pattern:
+    """All words of a table as one alternation, tried in order; the group name is the row index."""
+    return re.compile("|".join(f"(?P<w{index}>{pattern})" for index, (pattern, _) in enumerate(table)))
+
+
+_FIRST, _LATER = _one_pattern(_PREFIX_WORDS + _WORDS), _one_pattern(_WORDS)   # at 0, after 0
+_FIRST_ROWS = [(re.compile(pattern), kind) for pattern, kind in _PREFIX_WORDS + _WORDS]
+_LATER_ROWS = _FIRST_ROWS[len(_PREFIX_WORDS):]
 _PREFIX_KINDS = {"halfdim", "dim", "aug", "minor"}
+_PUNCTUATION = re.compile(r"[()\[\],\s]")
 _NORMALISE = str.maketrans({"♭": "b", "♯": "#", "−": "-", "–": "-"})
 
 
@@ -95,21 +104,23 @@ def _words(text: str) -> list[tuple[str, re.Match]]:
     out: list[tuple[str, re.Match]] = []
     pos = 0
     while pos < len(text):
-        tables = (_PREFIX_WORDS + _WORDS) if pos == 0 else _WORDS
-        for pattern, kind in tables:
-            match = pattern.match(text, pos)
-            if match and match.end() > pos:
-                out.append((kind, match))
-                pos = match.end()
-                break
-        else:
-            for pattern, kind in _PREFIX_WORDS:
-                match = pattern.match(text, pos)
-                if kind in _PREFIX_KINDS and match and match.end() > pos:
-                    raise QualityError(f"{match.group(0)!r} belongs right after the root, not after "
-                                       f"{text[:pos]!r}")
-            raise QualityError(f"{text[pos:]!r} is not a chord word (words: {KNOWN_WORDS})")
+        rows, pattern = (_FIRST_ROWS, _FIRST) if pos == 0 else (_LATER_ROWS, _LATER)
+        found = pattern.match(text, pos)
+        if found is None:
+            _refuse_stray(text, pos)
+        row, kind = rows[int(found.lastgroup[1:])]
+        out.append((kind, row.match(text, pos)))      # the row's own groups (add9 -> 9)
+        pos = found.end()
     return out
+
+
+def _refuse_stray(text: str, pos: int) -> None:
+    """Raise the sentence for text no word matches: a prefix word out of place, or no word at all."""
+    for pattern, kind in _FIRST_ROWS[:len(_PREFIX_WORDS)]:
+        match = pattern.match(text, pos)
+        if kind in _PREFIX_KINDS and match:
+            raise QualityError(f"{match.group(0)!r} belongs right after the root, not after {text[:pos]!r}")
+    raise QualityError(f"{text[pos:]!r} is not a chord word (words: {KNOWN_WORDS})")
 
 
 def _set_seventh(spec: _Spec, kind: str, written: str) -> None:
@@ -390,7 +401,7 @@ def _name(spec: _Spec) -> str:
 
 def read_quality(text: str) -> Quality:
     """Read the text after the root (``"m7(b5)"``); QualityError names the part that makes no sense."""
-    cleaned = re.sub(r"[()\[\],\s]", "", text.translate(_NORMALISE))
+    cleaned = _PUNCTUATION.sub("", text.translate(_NORMALISE))
     if cleaned.lower() in REFUSED_NAMES:
         raise QualityError(f"{cleaned!r} is a music21 name, not a lead-sheet chord; write the chord "
                            "it sounds as (for example Ab7 for an Italian sixth on C)")
