@@ -44,7 +44,7 @@ def test_create_renders_every_clip_alike(tmp_path):
     charts.write_text("Two-five-one: | Dm7 | G7 | Cmaj7 | Cmaj7 |\nAmen: | Fmaj9 | Fm6 | Cmaj9 | Cmaj9 |\n")
     cfg = ListenTestConfig(name="Gospel vs Mehldau!", system_1="rules", system_2="rules", style="gospel",
                            style_2="mehldau", charts=str(charts), seeds_per_chart=2, bars=2, tempo_bpm=120,
-                           seed=5)
+                           seed=5, repeats=0, catch_trials=0)
     steps = []
     made = create_test(cfg, progress=lambda fraction, message: steps.append(fraction))
     assert made["test_id"].startswith("gospel-vs-mehldau-") and made["pairs"] == 4 and made["clips"] == 8
@@ -86,3 +86,71 @@ def test_systems_are_the_models_generate_offers():
 
     systems = list_systems()
     assert systems == list_models() and "rules" in [value for _, value in systems]
+
+
+def test_three_systems_in_a_round_robin_with_hidden_checks(tmp_path):
+    import numpy as np
+
+    from pipelines.music.piece import load_pretty_midi
+
+    charts = tmp_path / "charts.txt"
+    charts.write_text("Two-five-one: | Dm7 | G7 | Cmaj7 | Cmaj7 |\nAmen: | Fmaj9 | Fm6 | Cmaj9 | Cmaj9 |\n")
+    cfg = ListenTestConfig(name="three", system_1="rules", system_2="rules", style="gospel", style_2="mehldau",
+                           more_systems=("default@gospel",), charts=str(charts), seeds_per_chart=1, bars=2,
+                           tempo_bpm=120, repeats=2, catch_trials=2, catch_kind="scatter")
+    made = create_test(cfg)
+    assert made["systems"] == ["rules (gospel)", "rules (mehldau)", "default (gospel)"]
+    assert made["pairs"] == 2 * 3 and made["hidden_checks"] == 4 and made["clips"] == 2 * 3 + 2
+    assert made["plan"]["pairs_per_participant"] == 10 and made["plan"]["votes_needed_per_system_pair"] == 210
+    folder = listen_dir(made["test_id"])
+    with connect() as conn:
+        clips = {r["id"]: dict(r) for r in conn.execute("SELECT * FROM clips")}
+        pairs = [dict(r) for r in conn.execute("SELECT * FROM pairs ORDER BY id")]
+        test = conn.execute("SELECT systems_json, min_play_s FROM tests").fetchone()
+    assert test["min_play_s"] == 0.0 and "default (gospel)" in test["systems_json"]
+    main = [p for p in pairs if p["kind"] == "main"]
+    heard = sorted((p["chart_name"], clips[p["clip_1_id"]]["system"], clips[p["clip_2_id"]]["system"])
+                   for p in main)
+    assert heard == sorted((chart, a, b) for chart in ("Amen", "Two-five-one")
+                           for a, b in (("rules (gospel)", "rules (mehldau)"),
+                                        ("rules (gospel)", "default (gospel)"),
+                                        ("rules (mehldau)", "default (gospel)")))  # every pair, every chart
+    repeats = [p for p in pairs if p["kind"] == "repeat"]
+    for repeat in repeats:
+        original = next(p for p in main if p["id"] == repeat["repeat_of"])
+        assert (repeat["clip_1_id"], repeat["clip_2_id"]) == (original["clip_1_id"], original["clip_2_id"])
+    for catch in (p for p in pairs if p["kind"] == "catch"):
+        original, copy = clips[catch["clip_1_id"]], clips[catch["clip_2_id"]]
+        assert copy["system"] == f"degraded copy (scatter) of {original['system']}"
+        assert soundfile.info(str(folder / copy["file"])).frames == soundfile.info(str(folder / original["file"])).frames
+        assert copy["loudness_lufs"] == pytest.approx(-20.0, abs=0.5)
+        notes = [load_pretty_midi(folder / clip["midi_file"]).instruments[0].notes for clip in (original, copy)]
+        assert sorted(n.start for n in notes[0]) == sorted(n.start for n in notes[1])  # the same timing
+        before, after = ({(round(n.start, 3), n.pitch) for n in clip_notes} for clip_notes in notes)
+        assert len(before & after) < 0.2 * len(before)  # every note moved (a few land on a chord-mate)
+        spread = np.array([min(abs(p - q) for s, q in before if s == t) for t, p in after])
+        assert spread.max() <= 12
+        assert not any(word in Path(copy["file"]).name for word in ("degraded", "catch", "rules"))
+
+
+def test_wrong_chords_move_the_low_notes_bar_by_bar(tmp_path):
+    import pretty_midi
+
+    from pipelines.listen.degrade import degrade_midi
+
+    midi = pretty_midi.PrettyMIDI(initial_tempo=120)
+    piano = pretty_midi.Instrument(0)
+    for bar in range(4):  # a C major chord under a melody note, every bar (2 s a bar at 120 bpm)
+        for pitch in (48, 52, 55, 72):
+            piano.notes.append(pretty_midi.Note(80, pitch, bar * 2.0, bar * 2.0 + 1.5))
+    midi.instruments.append(piano)
+    midi.write(str(tmp_path / "in.mid"))
+    assert degrade_midi(tmp_path / "in.mid", tmp_path / "out.mid", "wrong_chords", seed=3) == 12
+    out = pretty_midi.PrettyMIDI(str(tmp_path / "out.mid")).instruments[0].notes
+    for bar in range(4):
+        low = [n.pitch for n in out if n.start == pytest.approx(bar * 2.0) and n.pitch < 66]
+        shift = {p - q for p, q in zip(sorted(low), (48, 52, 55))}
+        assert len(shift) == 1 and shift.pop() in (-6, -1, 1, 6)                 # one wrong chord a bar
+    assert [n.pitch for n in out if n.pitch > 66] == [72] * 4                     # the melody stays
+    with pytest.raises(StudioError, match="catch_kind must be one of scatter, wrong_chords"):
+        degrade_midi(tmp_path / "in.mid", tmp_path / "x.mid", "reverse", seed=1)

@@ -35,6 +35,8 @@ class PairView:
     total: int
     clip_a: Path
     clip_b: Path
+    duration_a_s: float = 0.0
+    duration_b_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ def progress(test_id: str, token: str, db: str | Path | None = None) -> Progress
         total = conn.execute("SELECT COUNT(*) FROM assignments WHERE participant_id = ?",
                              (participant["id"],)).fetchone()[0]
         row = conn.execute(
-            """SELECT a.pair_id, a.position, a.system_1_on_a, c1.file AS file_1, c2.file AS file_2
+            """SELECT a.pair_id, a.position, a.system_1_on_a, c1.file AS file_1, c2.file AS file_2,
+                      c1.duration_s AS duration_1, c2.duration_s AS duration_2
                FROM assignments a JOIN pairs p ON p.id = a.pair_id
                JOIN clips c1 ON c1.id = p.clip_1_id JOIN clips c2 ON c2.id = p.clip_2_id
                WHERE a.participant_id = ? AND NOT EXISTS
@@ -103,8 +106,10 @@ def progress(test_id: str, token: str, db: str | Path | None = None) -> Progress
     if row is not None:
         folder = listen_dir(test_id)
         first, second = folder / row["file_1"], folder / row["file_2"]
-        clip_a, clip_b = (first, second) if row["system_1_on_a"] else (second, first)
-        next_pair = PairView(row["pair_id"], row["position"] + 1, total, clip_a, clip_b)
+        lengths = (row["duration_1"], row["duration_2"])
+        if not row["system_1_on_a"]:
+            first, second, lengths = second, first, lengths[::-1]
+        next_pair = PairView(row["pair_id"], row["position"] + 1, total, first, second, *lengths)
     return Progress(test_id, token, participant["name"], voted, total, test["status"], next_pair)
 
 
