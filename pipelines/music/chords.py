@@ -3,11 +3,45 @@
 ``parse_chord("Bb13#11")`` reads a symbol into a :class:`Chord`: root pitch class, the intervals it
 spells, its chord tones, the tensions written in it and the tensions a player may add (chord-scale
 practice, after Levine, *The Jazz Theory Book*, ch. 2-4), and a canonical name used by the event
-language (``CHORD_Bb13#11``). ``parse_chart("| Cmaj7 | Am7 D7 |")`` reads a chart into bars.
+language (``CHORD_Bb13#11``). ``parse_chart("| Cmaj7 | Am7 D7 |")`` reads a chart into bars. The
+words after the root are read by :mod:`.chord_quality`.
 
-Conventions (written out because chord books differ): ``C11`` = 1 3 5 b7 9 11, ``C13`` = 1 3 5 b7 9
-13 (no 11), ``Cm13`` = 1 b3 5 b7 9 11 13, ``C7alt`` = 1 3 b7 b9 #9 #11 b13 (no 5th), an altered
-9th replaces the natural 9th (``C13b9`` has no D), ``C6/9`` is a chord and not a slash chord.
+Spellings read (New Real Book, iReal Pro, music21, pychord, Berklee): ``m mi MI min -`` minor;
+``maj M MA Ma Δ △ ^`` major (``MA7``, ``M9``, ``Δ13``; a bare ``Δ`` or ``^`` is maj7; ``m(maj)``,
+``-^``, ``o(maj7)`` take a major 7th); ``dim o °`` diminished, ``ø Ø h`` half-diminished, ``aug +``
+augmented (``C+7`` = ``C7+`` = ``C7#5``, ``C+Δ7`` = ``Cmaj7#5``); ``b`` ``-`` ``♭`` flat and
+``#`` ``+`` ``♯`` sharp inside the quality (``C7-9``, ``C7+11``, ``B♭7(♯11)``); ``sus sus4 sus2``;
+``add9 add2 add11 add4 add13 addb9 add#11 add3``; ``no3 no5 omit3 omit5``; ``6/9 69``; ``alt``;
+``dom7``; parentheses and commas are ignored (``C7(b9,#11)``).
+
+Conventions (written out because chord books differ):
+
+- ``C11`` = 1 3 5 b7 9 11; ``C13`` = 1 3 5 b7 9 13 and ``Cmaj13`` = 1 3 5 7 9 13, with no 11th
+  (it clashes with the major 3rd; music21 includes it); ``Cm13`` = 1 b3 5 b7 9 11 13.
+- An altered 9th replaces the natural one (``C13b9`` has no D); writing both (``C9b9``) is refused.
+- ``C7alt`` = 1 3 b7 b9 #9 #11 b13, no 5th; ``alt`` takes no other alteration or extension.
+- A 9, 11 or 13 implies the 7th (``C9`` has Bb), except after a 6th: ``C6(9)`` is ``C69``.
+- Diminished chords with an extension or tension have the diminished 7th: ``Co9`` = 1 b3 b5 bb7 9,
+  ``Fob9`` = ``Fdim7b9`` (as music21); ``Cm9b5`` / ``Cø9`` keep the minor 7th.
+- ``C2`` = ``Cadd9`` (1 3 5 9), iReal Pro's reading; ``Csus2sus4`` = ``Csus4add9``; ``Cmsus4``
+  keeps its minor 3rd (``Cmadd11``), as does ``Cm7sus4`` (``Cm7add11``); ``C7susadd3`` =
+  1 3 4 5 b7; ``C-b6`` = 1 b3 5 b6; ``Domit5`` = D without its 5th (``o`` is read as diminished
+  only when it is not the start of ``omit``).
+- On a triad or 6th chord a tension is an added tone: ``C(#11)`` = ``Cadd#11``; a 6th beside a 7th
+  is a 13th: ``Cm6(maj7)`` = ``CmMaj7add13``.
+- ``C6/9`` is a chord and not a slash chord; any other ``/`` must be followed by a bass note.
+
+Refused, with one sentence that names the part that makes no sense: a word written twice
+(``C7#9#9``, ``C77``), two words that contradict each other (``C13b13``, ``C11#11``), a tension that
+is a chord tone already (``Cm7#9``: the #9 is the minor 3rd; ``C7#5b13``; ``Cdim13``), a power chord
+with anything else (``C5add9``), a quality word after the numbers (``C7m``), anything that is no
+word at all, and music21's classical names (``It+6``, ``Fr+6``, ``Gr+6``/``Ger``, ``N6``,
+``Tristan``, ``pedal``, ``power``, ``dom7dim5``, ``m#7``), which no lead sheet writes.
+
+The canonical name (``Chord.name``, the event language's ``CHORD_`` token) always reads back as the
+same pitch classes, bass and family, and is its own canonical name; where the quality would start
+with a flat or sharp after the root, its altered 5th is bracketed (``C(b5)``, since ``Cb5`` is a
+C-flat power chord).
 """
 from __future__ import annotations
 
