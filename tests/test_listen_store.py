@@ -7,6 +7,7 @@ import io
 import json
 import sqlite3
 from collections import Counter
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -23,27 +24,51 @@ from pipelines.listen.store import (SCHEMA_VERSION, connect, db_path, insert_tes
 
 
 def make_test(test_id: str = "demo-abc123", charts: int = 2, seeds: int = 2, seed: int = 7,
-              target_version: int = SCHEMA_VERSION) -> str:
-    """A test with real (short, sine-tone) clips on disk and its rows in the store, no generation."""
+              target_version: int = SCHEMA_VERSION, systems: int = 2, repeats: int = 0, catches: int = 0,
+              min_play_s: float | None = None, clip_s: float = 0.5) -> str:
+    """A test with real (short, sine-tone) clips on disk and its rows in the store, no generation.
+
+    ``systems`` named sys-one, sys-two, sys-three ... (a round robin of every pair on every chart and
+    seed); ``repeats`` main pairs heard again; ``catches`` clips against a "degraded" copy (a tone a
+    tritone off, as different to a test as wrong notes are to a listener); ``min_play_s`` None makes a
+    test as the studio made them before play rules.
+    """
+    names = ["sys-one", "sys-two", "sys-three", "sys-four"][:systems]
     folder = listen_dir(test_id)
     (folder / "clips").mkdir(parents=True, exist_ok=True)
-    clips, pairs = [], []
+    clips, pairs, items = [], [], []
+
+    def add_clip(system: str, freq: float, chart_index: int, offset: int) -> int:
+        name = hashlib.sha1(f"{test_id}{chart_index}{offset}{system}".encode()).hexdigest()[:16]
+        t = np.arange(int(clip_s * 22050)) / 22050
+        tone = (0.1 * np.sin(2 * np.pi * freq * (1 + chart_index / 10) * t)).astype(np.float32)
+        soundfile.write(str(folder / "clips" / f"{name}.wav"), np.stack([tone, tone], 1), 22050)
+        clips.append({"system": system, "model": system, "style": "gospel",
+                      "chart_name": f"chart {chart_index}", "chart_text": "| C | F |",
+                      "seed": seed + offset, "bars": 2, "tempo_bpm": 120.0,
+                      "file": f"clips/{name}.wav", "midi_file": f"clips/{name}.mid",
+                      "duration_s": clip_s, "loudness_lufs": -20.0, "sample_rate_hz": 22050,
+                      "soundfont": "test", "sha256": name})
+        return len(clips) - 1
+
     for chart_index in range(charts):
         for offset in range(seeds):
-            for system, freq in (("sys-one", 440.0), ("sys-two", 660.0)):
-                name = hashlib.sha1(f"{test_id}{chart_index}{offset}{system}".encode()).hexdigest()[:16]
-                t = np.arange(int(0.5 * 22050)) / 22050
-                tone = (0.1 * np.sin(2 * np.pi * freq * (1 + chart_index / 10) * t)).astype(np.float32)
-                soundfile.write(str(folder / "clips" / f"{name}.wav"), np.stack([tone, tone], 1), 22050)
-                clips.append({"system": system, "model": system, "style": "gospel",
-                              "chart_name": f"chart {chart_index}", "chart_text": "| C | F |",
-                              "seed": seed + offset, "bars": 2, "tempo_bpm": 120.0,
-                              "file": f"clips/{name}.wav", "midi_file": f"clips/{name}.mid",
-                              "duration_s": 0.5, "loudness_lufs": -20.0, "sample_rate_hz": 22050,
-                              "soundfont": "test", "sha256": name})
-            pairs.append((chart_index, f"chart {chart_index}", seed + offset, len(clips) - 2, len(clips) - 1))
+            made = [add_clip(system, 440.0 * (1.5 ** i), chart_index, offset) for i, system in enumerate(names)]
+            items.append((chart_index, offset, made))
+            pairs += [(chart_index, f"chart {chart_index}", seed + offset, made[i], made[j], "main", None)
+                      for i, j in combinations(range(systems), 2)]
+    pairs += [(*pairs[index][:5], "repeat", index) for index in range(repeats)]
+    for number in range(catches):
+        chart_index, offset, made = items[number % len(items)]
+        original = made[number % systems]
+        copy = add_clip(f"degraded copy of {names[number % systems]}", 311.0, chart_index, offset + 100)
+        pairs.append((chart_index, f"chart {chart_index}", seed + offset, original, copy, "catch", None))
+    if target_version < 3:
+        pairs = [pair[:5] for pair in pairs]
     test = {"id": test_id, "name": "demo", "status": "open", "seed": seed, "system_1": "sys-one",
             "system_2": "sys-two", "config_json": json.dumps({}), "created_at": now_iso()}
+    if target_version >= 3:
+        test.update({"systems_json": json.dumps(names), "min_play_s": min_play_s})
     with connect(target_version=target_version) as conn:
         conn.execute("BEGIN IMMEDIATE")
         insert_test(conn, test, clips, pairs)

@@ -72,13 +72,23 @@ def assign(pairs: list[tuple[int, int]] | list[PairSpec], test_seed: int,
         sides.update({pair_id: (start + i) % 2 == 0 for i, pair_id in enumerate(walks[systems])})
         order.extend(walks[systems])
     rng.shuffle(order)
+    main_ids = set(order)
     catches = sorted(s.pair_id for s in specs if s.kind == "catch")
     start = rng.randrange(2) if catches else 0
     for i, pair_id in enumerate(catches):
         sides[pair_id] = (start + i) % 2 == 0
         order.insert(rng.randint(min(1, len(order)), len(order)), pair_id)
+    placed: set[int] = set()   # originals whose repeat is in the order already
     for spec in sorted(s for s in specs if s.kind == "repeat"):
         sides[spec.pair_id] = not sides[spec.repeat_of]
-        earliest = min(order.index(spec.repeat_of) + MIN_REPEAT_GAP + 1, len(order))
-        order.insert(rng.randint(earliest, len(order)), spec.pair_id)
+        at = order.index(spec.repeat_of)
+        if at + MIN_REPEAT_GAP >= len(order):  # too near the end: trade places with an earlier pair
+            movable = [i for i in range(len(order) - MIN_REPEAT_GAP)
+                       if order[i] in main_ids and order[i] not in placed and i != at]
+            if movable:
+                other = rng.choice(movable)
+                order[at], order[other] = order[other], order[at]
+                at = other
+        order.insert(rng.randint(min(at + MIN_REPEAT_GAP + 1, len(order)), len(order)), spec.pair_id)
+        placed.add(spec.repeat_of)
     return [Assignment(pair_id, position, sides[pair_id]) for position, pair_id in enumerate(order)]
