@@ -6,7 +6,12 @@
    constraint), ``model.generate`` with the GrammarLogitsProcessor, and the studio's own constrained
    loop (goal: constrained <= 1.15 x plain).
 
-    python bench/bench_generate_model.py [--checkpoint DIR] [--repeats 3] [--threads 2]
+3. cold command lines, each a fresh Python as a user types it, interleaved round by round, after one
+   run each that exported the graphs: ``--model rules`` vs ``--model default`` (goal <= 2x) and each
+   shipped adapter vs ``default`` (goal <= 1.3x), with the decoder each used.
+
+    python bench/bench_generate_model.py [--checkpoint DIR] [--repeats 3] [--threads 2] [--cold-repeats 7]
+    python bench/bench_generate_model.py --only cold     # part 3 alone
 
 Without ``--checkpoint`` the model has random weights (made in a temp folder), so how many notes a
 bar gets is chance within the per-bar token budget; a trained checkpoint gives the real figure
@@ -59,15 +64,58 @@ def best_of(fn, repeats: int) -> tuple[float, object]:
     return wall, out
 
 
+COLD_MODELS = ("rules", "default", "checkpoints/gospel", "checkpoints/mehldau")
+
+
+def cold_cli(workspace: Path, threads: int, repeats: int) -> dict:
+    """Median wall time of ``python -m pipelines.generate`` per model, each run a fresh process."""
+    import statistics
+    import subprocess
+
+    env = dict(os.environ, STUDIO_HOME=str(workspace), OMP_NUM_THREADS=str(threads), HF_HUB_OFFLINE="1")
+    models = [m for m in COLD_MODELS if m in ("rules", "default") or (REPO / m).is_dir()]
+
+    def run(model: str) -> tuple[float, dict]:
+        command = [sys.executable, "-m", "pipelines.generate", "--model", model, "--style", "gospel", "--chords",
+                   CHART, "--seed", "1", "--out", str(workspace / "cold" / f"{model.replace('/', '-')}.mid")]
+        t0 = time.perf_counter()
+        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        if done.returncode:
+            return wall, {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
+        return wall, json.loads(done.stdout)
+
+    first = {m: run(m) for m in models}            # exports and times each graph once
+    walls: dict[str, list[float]] = {m: [] for m in models}
+    for _ in range(repeats):                       # interleaved, so a busy spell hits every model alike
+        for model in models:
+            walls[model].append(run(model)[0])
+    median = {m: round(statistics.median(w), 3) for m, w in walls.items()}
+    out = {"first_run_s (exports the graph)": {m: round(w, 2) for m, (w, _) in first.items()},
+           "cold_cli_median_s": median, "cold_cli_best_s": {m: round(min(w), 3) for m, w in walls.items()},
+           "engine": {m: s.get("decoding", {}).get("engine", s.get("error", "rules")) for m, (_, s) in first.items()},
+           "default_vs_rules_x": round(median["default"] / median["rules"], 2), "goal_default_vs_rules_x": 2.0,
+           "goal_adapter_vs_default_x": 1.3}
+    for model in models[2:]:
+        out[f"{model}_vs_default_x"] = round(median[model] / median["default"], 2)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--checkpoint", default=None)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--cold-repeats", type=int, default=5)
+    parser.add_argument("--only", choices=["cold"], default=None)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     tmp = Path(tempfile.mkdtemp(prefix="bench_generate_"))
     os.environ["STUDIO_HOME"] = str(tmp)  # caches (ONNX export, decision) go to a temp workspace
+    cold = cold_cli(tmp / "cold_workspace", args.threads, args.cold_repeats)
+    if args.only == "cold":
+        print(json.dumps({**cold, "threads": args.threads, "load_average": os.getloadavg()[0]}, indent=2))
+        return
     import torch
 
     torch.set_num_threads(args.threads)
@@ -134,7 +182,7 @@ def main() -> None:
         "plain_generate_s": round(plain_s, 3), "constrained_own_loop_s": round(own_s, 3),
         "constrained_hf_processor_s": round(processor_s, 3),
         "own_loop_vs_plain_x": round(own_s / plain_s, 3),
-        "hf_processor_vs_plain_x": round(processor_s / plain_s, 3), "goal_x": 1.15,
+        "hf_processor_vs_plain_x": round(processor_s / plain_s, 3), "goal_x": 1.15, "cold_cli": cold,
         "load_average": os.getloadavg()[0],
     }, indent=2))
 

@@ -162,10 +162,11 @@ def test_adapters_on_an_llm_base_switch_by_name_and_never_reload_it(adapters, ca
         assert result.piece.bars == 2 and result.decoding["backend"] == "torch"
     plain = cache.get(str(base))
     plain.activate()
+    assert len(cache.loads) == 1 and plain.model is first.model   # the base alone is the same weights, adapters off
     alone = loading.ModelCache().get(str(base)).model
     assert np.abs(TorchStepper(plain.model).prefill(prompt) - TorchStepper(alone).prefill(prompt)).max() < 1e-5
     second.activate()
-    assert len(cache.loads) == 1 and np.abs(TorchStepper(second.model).prefill(prompt) - b).max() < 1e-5
+    assert np.abs(TorchStepper(second.model).prefill(prompt) - b).max() < 1e-5
 
 
 def test_an_adapter_whose_base_is_missing_says_what_to_do(adapters, cache, tmp_path):
@@ -200,3 +201,16 @@ def test_model_style_follows_the_adapter(adapters, tmp_path):
     (other / "studio_checkpoint.json").write_text(json.dumps({**card, "dataset": "my_trio", "style": "gospel"}))
     assert model_style(str(other)) == "gospel"
     assert model_style("checkpoints/gospel") == "gospel" and model_style("default") is None
+
+
+def test_an_adapter_played_in_another_style_says_so(adapters, cache, tmp_path):
+    """The header follows the Style control; a take of an adapter in another style carries a note."""
+    from pipelines.generate.api import GenerateConfig, generate
+
+    _, _, mehldau = adapters
+    for style, note in (("mehldau", False), ("gospel", True)):
+        result = generate(GenerateConfig(chords="| Cmaj7 | G7 |", model=str(mehldau), style=style, render_audio=False,
+                                         backend="onnxruntime", out_dir=str(tmp_path / style)))
+        assert result.takes[0].tokens[0] == f"STYLE_{style}"
+        assert ("style_note" in result.decoding) == note
+    assert "trained on mehldau" in result.decoding["style_note"]

@@ -102,11 +102,13 @@ def model_style(model: str) -> str | None:
     if str(model).strip() == "rules":
         return None
     folder = resolve_model(model)
-    card = read_card(folder)
+    return recorded_style(folder, read_card(folder), read_tokenizer(folder).words)
+
+
+def recorded_style(folder: Path, card: dict[str, Any], words: dict[str, int]) -> str | None:
+    """``model_style`` of a checkpoint already read: its card's style, an adapter's dataset, or None."""
     style = card.get("style") or (card.get("dataset") if (folder / "adapter_config.json").is_file() else None)
-    if not style:
-        return None
-    return str(style) if f"STYLE_{style}" in read_tokenizer(folder).words else None
+    return str(style) if style and f"STYLE_{style}" in words else None
 
 
 def adapter_base(folder: Path, card: dict[str, Any], base: str = "") -> Path:

@@ -86,7 +86,7 @@ def warm_up(model: str = "default") -> dict[str, Any]:
 def _model_takes(chart: "Chart", cfg: "GenerateConfig", time_signature: tuple[int, int], tempo_bpm: float,
                  report: Callable[[float, str], None]) -> ModelTakes:
     from ...music.chords import parse_chart
-    from .loading import model_cache
+    from .loading import model_cache, recorded_style
     from .play import Request, continue_piece, play, regenerate
 
     report(0.05, f"loading {cfg.model}")
@@ -127,6 +127,9 @@ def _model_takes(chart: "Chart", cfg: "GenerateConfig", time_signature: tuple[in
             "decode_s": round(played.stats.decode_s, 4), "forward_passes": played.stats.forward_passes,
             "backend": backend, "engine": _engine(loaded, backend),
             "substitutions": played.substitutions, "checkpoint": str(loaded.path)}
+    style = recorded_style(loaded.path, loaded.card, loaded.tokenizer.words)
+    if style is not None and style != cfg.style:   # the header follows the Style control, and says so
+        info["style_note"] = f"{loaded.path.name} was trained on {style}; it played the {cfg.style} header as asked"
     out = ModelTakes(pieces, played.takes, whole_chart, info, live=live)
     _add_corpus_evidence(loaded, out)
     return out
