@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-TINY = ["max_steps=6", "batch_size=2", "max_seq_len=128", "eval_steps=3", "logging_steps=1",
+TINY = ["max_steps=6", "batch_size=2", "max_seq_len=512", "eval_steps=3", "logging_steps=1",
         "scratch_layers=2", "scratch_hidden=32", "scratch_heads=2", "scratch_intermediate=64",
         "sample_count=0", "render_audio=false", "warmup_steps=0", "eval_max_sequences=4"]
 
@@ -69,5 +69,5 @@ def test_readme_flow_with_no_settings(tmp_path, monkeypatch):
 
     out = tmp_path / "take.mid"
     cli(clone, "pipelines.generate", "--chords", "| Cmaj7 | Am7 | Dm7 G7 | Cmaj7 |", "--style", "gospel",
-        "--model", f"runs/{run_id}/best", "--bars", "4", "--out", str(out))
+        "--model", f"runs/{run_id}/best", "--bars", "2", "--out", str(out))
     assert out.is_file() and out.stat().st_size > 0

@@ -70,6 +70,18 @@ NEXT_KINDS: dict[str, frozenset[str]] = {
     "song_end": frozenset(),
     "pad": frozenset(),
 }
+KIND_CODES = {kind: code for code, kind in enumerate(NEXT_KINDS)}
+PEDAL_CODES = {"OFF": 0, "ON": 1}
+# pedal words at one position: at most one OFF then one ON (lift and press again)
+PEDAL_STEPS = (("", "ON"), ("", "OFF"), ("OFF", "ON"))
+
+
+def _mask_key(state: GrammarState) -> tuple:
+    """The parts of ``state`` that decide what may follow it (the cache key of ``allowed_mask``)."""
+    nxt = NEXT_KINDS[state.last]
+    return (state.last, state.bar_ticks, state.pos if "pos" in nxt else 0,
+            state.pitch if "note" in nxt else 0, (state.ties, state.last_dur) if state.last == "dur" else 0,
+            state.pedal if "pedal" in nxt else "")
 
 
 def label_token(label: str) -> str:
@@ -151,6 +163,16 @@ class Vocabulary:
             self._ids_by_kind.setdefault(kind, []).append(index)
         self._chords: ChordMapper | None = None
         self._recogniser = None
+        self._build_grammar_arrays()
+
+    def _build_grammar_arrays(self) -> None:
+        import numpy as np
+
+        self._kind_codes = np.array([KIND_CODES[k] for k in self._kinds], dtype=np.int64)
+        numbers = [v if isinstance(v, int) and k in ("pos", "note", "dur", "vel") else
+                   PEDAL_CODES.get(v, -1) if k == "pedal" else -1 for k, v in zip(self._kinds, self._values)]
+        self._numbers = np.array(numbers, dtype=np.int64)
+        self._masks: dict[tuple, object] = {}
 
     # ---- lookups ---------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -165,6 +187,16 @@ class Vocabulary:
     def values(self) -> list:
         """The value of every token, in id order (read-only use)."""
         return self._values
+
+    @property
+    def kind_codes(self):
+        """Each token's kind as a number (``KIND_CODES``), a numpy vector in id order (read-only use)."""
+        return self._kind_codes
+
+    @property
+    def numbers(self):
+        """Each token's value as a number: the pitch, tick or level; the pedal's ``PEDAL_CODES``; else -1."""
+        return self._numbers
 
     def kind_of(self, token: str | int) -> str:
         """The kind of a token (string or id): style, label, tempo, ..., note, dur, vel."""
@@ -210,41 +242,46 @@ class Vocabulary:
     def start_state(self) -> GrammarState:
         return GrammarState()
 
-    def _accepts(self, state: GrammarState, kind: str, value) -> bool:
-        if kind not in NEXT_KINDS[state.last]:
-            return False
-        if kind == "pos":
-            return state.pos < value < state.bar_ticks
-        if kind == "note":
-            return value > state.pitch
-        if kind == "dur" and state.last == "dur":
-            return state.last_dur == MAX_DUR and state.ties < MAX_TIES
-        if kind == "pedal":
-            return (state.pedal, value) in {("", "ON"), ("", "OFF"), ("OFF", "ON")}
-        return True
+    def allowed_mask(self, state: GrammarState):
+        """Which tokens may follow a sequence in ``state``: a boolean numpy vector over the vocabulary.
+
+        The grammar's one statement: ``advance``, ``check``, ``allowed_next`` and the constrained
+        decoder (which narrows it with the chart, :mod:`pipelines.generate.model.constrain`) all read it.
+        """
+        key = _mask_key(state)
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = self._grammar_mask(state)
+            mask.flags.writeable = False
+            if len(self._masks) > 20000:
+                self._masks.clear()
+            self._masks[key] = mask
+        return mask
+
+    def _grammar_mask(self, state: GrammarState):
+        import numpy as np
+
+        kind, value = self._kind_codes, self._numbers
+        mask = np.isin(kind, [KIND_CODES[k] for k in NEXT_KINDS[state.last]])
+        mask &= (kind != KIND_CODES["pos"]) | ((value > state.pos) & (value < state.bar_ticks))
+        mask &= (kind != KIND_CODES["note"]) | (value > state.pitch)       # pitches rise at one position
+        if state.last == "dur":   # another DUR only ties a whole note, at most MAX_TIES times
+            mask &= (kind != KIND_CODES["dur"]) | (state.last_dur == MAX_DUR and state.ties < MAX_TIES)
+        pedals_ok = [PEDAL_CODES[after] for before, after in PEDAL_STEPS if before == state.pedal]
+        mask &= (kind != KIND_CODES["pedal"]) | np.isin(value, pedals_ok)
+        return mask
 
     def allowed_next(self, state: GrammarState) -> list[int]:
         """Ids of every token that may follow a sequence in ``state`` (empty after SONG_END)."""
-        out: list[int] = []
-        for kind in NEXT_KINDS[state.last]:
-            for index in self._ids_by_kind.get(kind, []):
-                if self._accepts(state, kind, self._values[index]):
-                    out.append(index)
-        return sorted(out)
-
-    def allowed_mask(self, state: GrammarState):
-        """``allowed_next`` as a boolean numpy vector over the vocabulary (for a logits processor)."""
         import numpy as np
 
-        mask = np.zeros(len(self.tokens), dtype=bool)
-        mask[self.allowed_next(state)] = True
-        return mask
+        return np.flatnonzero(self.allowed_mask(state)).tolist()
 
     def advance(self, state: GrammarState, token: str | int) -> GrammarState:
         """The state after ``token``; raises StudioError when the grammar does not allow it."""
         index = self._id(token)
         kind, value = self._kinds[index], self._values[index]
-        if not self._accepts(state, kind, value):
+        if not self.allowed_mask(state)[index]:
             raise StudioError(f"{self.tokens[index]} cannot follow {state.last} here")
         if kind == "timesig":
             n, d = (int(x) for x in str(value).split("/"))

@@ -22,6 +22,16 @@ log = logging.getLogger(__name__)
 STYLES = ("gospel", "mehldau")
 METERS = {"4/4": (4, 4), "3/4": (3, 4), "5/4": (5, 4), "7/4": (7, 4)}
 BACKENDS = ("auto", "torch", "onnxruntime")
+# Per-style defaults of the trained models' rules. Registers from the style's corpus (the rule
+# engines' performances the shipped models learned from span MIDI 28-87 in Gospel and 36-86 in
+# Mehldau, 0.5th-99.5th percentile 29-84 and 36-85), widened a little above for melody; at most
+# 8 notes an onset for Gospel's octave bass under a doubled right-hand voicing, 6 for Mehldau's
+# open ones; harmony strength below 1 leaves Mehldau more chromatic passing tones.
+STYLE_RULES = {
+    "gospel": {"register": (28, 92), "max_notes_per_onset": 8, "harmony_strength": 0.9},
+    "mehldau": {"register": (33, 93), "max_notes_per_onset": 6, "harmony_strength": 0.8},
+}
+OTHER_STYLE_RULES = {"register": (21, 108), "max_notes_per_onset": 10, "harmony_strength": 0.8}
 Progress = Callable[[float, str], None]
 
 
@@ -49,6 +59,26 @@ class GenerateConfig:
     regenerate_bars: str = ""        # "3-4": bars (1-based, inclusive) to generate again
     device: str = "cpu"              # cpu, cuda or mps (trained models)
     backend: str = "auto"            # trained models: auto (the faster of torch / onnxruntime), torch, onnxruntime
+    # the trained models' rules (None: the style's default, STYLE_RULES); the rules engines follow their own
+    harmony_strength: float | None = None   # 0 = the raw model, 1 = notes outside chord tones and tensions masked
+    bass_on_change: bool = True      # the lowest note struck at each chord change is its root or slash bass
+    guide_tones: bool = True         # ... struck with the chord's 3rd and 7th
+    register_low: int | None = None  # MIDI notes; None: the style's register
+    register_high: int | None = None
+    max_notes_per_onset: int | None = None   # notes struck together at most (two hands: up to 10)
+
+    def rules(self):
+        """The decoder's Rules: these settings, the style's defaults where they are None."""
+        from .model.constrain import Rules
+
+        style = STYLE_RULES.get(self.style, OTHER_STYLE_RULES)
+        low, high = style["register"]
+        strength = style["harmony_strength"] if self.harmony_strength is None else float(self.harmony_strength)
+        notes = style["max_notes_per_onset"] if self.max_notes_per_onset is None else int(self.max_notes_per_onset)
+        return Rules(pitch_range=(low if self.register_low is None else int(self.register_low),
+                                  high if self.register_high is None else int(self.register_high)),
+                     bass_on_change=bool(self.bass_on_change), guide_tones=bool(self.guide_tones),
+                     harmony_strength=strength, max_notes_per_onset=notes)
 
     def validate(self) -> None:
         if self.style not in STYLES and self.model in MODELS:
@@ -73,6 +103,7 @@ class GenerateConfig:
             raise StudioError(f"backend must be one of {', '.join(BACKENDS)} (got {self.backend!r})")
         if isinstance(self.variations, bool) or not isinstance(self.variations, int) or not 1 <= self.variations <= 8:
             raise StudioError(f"variations must be 1-8 (got {self.variations!r})")
+        self._validate_rules()
         if self.model not in MODELS:
             from .model.loading import resolve_model
 
@@ -80,6 +111,22 @@ class GenerateConfig:
         elif self.primer_midi or self.regenerate_from:
             raise StudioError("continuing a MIDI and regenerating bars need a trained model, not "
                               f"{self.model!r}; pick default or a checkpoint")
+
+
+    def _validate_rules(self) -> None:
+        strength = self.harmony_strength
+        if strength is not None and not (isinstance(strength, (int, float)) and 0.0 <= float(strength) <= 1.0):
+            raise StudioError(f"harmony strength must be 0-1 (got {strength!r})")
+        for name in ("register_low", "register_high"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 21 <= value <= 108):
+                raise StudioError(f"{name.replace('_', ' ')} must be a MIDI note 21-108 (got {value!r})")
+        low, high = self.rules().pitch_range
+        if low >= high:
+            raise StudioError(f"the register's low note must be below its high note (got {low}-{high})")
+        notes = self.max_notes_per_onset
+        if notes is not None and (isinstance(notes, bool) or not isinstance(notes, int) or not 1 <= notes <= 10):
+            raise StudioError(f"notes per onset must be 1-10 (two hands; got {notes!r})")
 
 
 @dataclass

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from ...common.errors import StudioError
-from .constrain import RowConstraint, bar_budget
+from .constrain import RowConstraint, Rules, bar_budget, check_rules
 from .events import ChartPlan, chart_key, plan_chart
 from .sampling import LoopStats, Sampling, TorchStepper, run_rows
 
@@ -38,7 +38,7 @@ class Request:
     seed: int = 1
     variations: int = 1
     sampling: Sampling = field(default_factory=Sampling)
-    pitch_range: tuple[int, int] = (21, 108)
+    rules: Rules = field(default_factory=Rules)   # the pianist's rules (register, bass, voicing, harmony)
     backend: str = "torch"     # or onnxruntime (the exported scratch model, see .onnx_backend)
     # called as a variation reaches a new position a beat or more after the last one it reported:
     # (variation, the whole piece's words so far, the beat before which its notes are final)
@@ -99,16 +99,18 @@ def _rows(loaded: "LoadedModel", request: Request, prompt: list[str], plan_bars,
     """Rows that play ``plan_bars`` after ``prompt``; ``before``: the piece's words in front of them."""
     space = loaded.space
     ids = ([loaded.bos_id] if loaded.bos_id is not None else []) + [space.id(w) for w in prompt]
-    budget = bar_budget(loaded.context_tokens, len(ids), plan_bars, MAX_BAR_TOKENS)
+    check_rules(request.rules, plan_bars, bars_before + 1)
+    budget = bar_budget(loaded.context_tokens, len(ids), plan_bars, MAX_BAR_TOKENS, request.rules)
     if budget < MIN_BAR_TOKENS:
         fits = next((n for n in range(len(plan_bars), 0, -1)
-                     if bar_budget(loaded.context_tokens, len(ids), plan_bars[:n], MAX_BAR_TOKENS) >= MIN_BAR_TOKENS), 0)
+                     if bar_budget(loaded.context_tokens, len(ids), plan_bars[:n], MAX_BAR_TOKENS, request.rules)
+                     >= MIN_BAR_TOKENS), 0)
         raise StudioError(f"{len(plan_bars)} bars do not fit in this model's context of {loaded.context_tokens} "
                           f"tokens (about {fits} fit); shorten the chart or the primer, or pick a model trained "
                           "on longer sequences")
     state = space.vocab.state_after(prompt)
     cache: dict = {}
-    rows = [RowConstraint(space, state, plan_bars, ends_song, budget, request.pitch_range, cache)
+    rows = [RowConstraint(space, state, plan_bars, ends_song, budget, cache=cache, rules=request.rules)
             for _ in range(request.variations)]
     seeds = [request.seed * 1000 + i + salt for i in range(request.variations)]
     loaded.activate()

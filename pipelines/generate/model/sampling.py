@@ -58,12 +58,17 @@ class Sampling:
     top_p: float = 1.0
 
 
-def sample(logits: np.ndarray, allowed: np.ndarray, sampling: Sampling, rng: np.random.Generator) -> int:
-    """One id from ``allowed`` (model ids) drawn from softmax(logits / temperature), top-k and top-p applied."""
+def sample(logits: np.ndarray, allowed: np.ndarray, sampling: Sampling, rng: np.random.Generator,
+           bias: np.ndarray | None = None) -> int:
+    """One id from ``allowed`` (model ids) drawn from softmax(logits / temperature + bias), top-k and
+    top-p applied. ``bias``: a log-probability added to each allowed id after the temperature (the
+    harmony strength: it scales probabilities by the same factor whatever the temperature)."""
     if len(allowed) == 1:
         return int(allowed[0])
     scores = logits[allowed].astype(np.float64)
     scores *= 1.0 / sampling.temperature
+    if bias is not None:
+        scores += bias
     if 0 < sampling.top_k < len(scores):
         kth = np.partition(scores, -sampling.top_k)[-sampling.top_k]
         scores[scores < kth] = -np.inf
@@ -109,7 +114,11 @@ def run_rows(stepper: Stepper, prompt_ids: Sequence[int], rows: list[RowConstrai
             if row.done or inbox[index]:
                 continue
             forced = row.forced()
-            token = forced if forced is not None else sample(logits[index], row.allowed(), sampling, rngs[index])
+            if forced is None:
+                allowed, bias = row.choices()
+                token = sample(logits[index], allowed, sampling, rngs[index], bias)
+            else:
+                token = forced
             row.push(token)
             inbox[index].append(token)
             while not row.done and row.forced() is not None:
