@@ -67,3 +67,28 @@ def test_every_shipped_checkpoint_loads_and_plays_a_chart(tmp_path):
         assert result.piece.bars == 4 and result.corpus_metrics is not None, value
         assert [w for w in result.takes[0].tokens if w.startswith("CHORD_")] == \
             ["CHORD_Dm7", "CHORD_G7", "CHORD_Cmaj7", "CHORD_A7b9"], value
+
+
+def test_a_shipped_adapter_records_its_style_and_its_own_parameters(studio_home, tmp_path, monkeypatch):
+    """The dataset's one style goes on the card (the Style control follows it); the card counts the
+    adapter's numbers, not its base's."""
+    from safetensors import safe_open
+
+    from pipelines.generate.model import loading, ship
+    from test_generate_model_adapters import write_adapter
+
+    write_token_dataset(studio_home)
+    shipped_root = tmp_path / "checkpoints"
+    monkeypatch.setattr(ship, "checkpoints_dir", lambda: shipped_root)
+    monkeypatch.setattr(loading, "checkpoints_dir", lambda: shipped_root)
+    ship.ship_checkpoint(str(write_tiny_checkpoint(tmp_path / "run-best")), "default", "mini")
+    adapter = write_adapter(shipped_root / "default", tmp_path / "adapter-best", 5, whole_embeddings=True)
+    done = ship.ship_checkpoint(str(adapter), "church", "mini", base_name="default")
+    card = json.loads((shipped_root / "church" / "studio_checkpoint.json").read_text())
+    assert card["style"] == "gospel" and card["base_model"] == "default"
+    assert loading.model_style("checkpoints/church") == "gospel" and loading.model_style("default") is None
+    with safe_open(str(adapter / "adapter_model.safetensors"), framework="pt") as weights:
+        numbers = sum(weights.get_tensor(name).numel() for name in weights.keys())
+    assert done["parameters"] == numbers and f"{numbers:,} adapter parameters" in \
+        (shipped_root / "church" / "README.md").read_text()
+    assert loading.model_cache().get("checkpoints/church").merged
