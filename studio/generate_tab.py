@@ -4,9 +4,9 @@ from __future__ import annotations
 import gradio as gr
 
 from pipelines.common.errors import StudioError
-from pipelines.generate.api import METERS, GenerateConfig, generate
+from pipelines.generate.api import METERS, OTHER_STYLE_RULES, STYLE_RULES, GenerateConfig, generate
 from pipelines.generate.examples import example_charts
-from pipelines.generate.model.loading import list_models
+from pipelines.generate.model.loading import list_models, model_style
 from pipelines.music.chords import TOKEN_ROOTS
 from pipelines.music.metrics import METRIC_LABELS
 from pipelines.music.pianoroll import piano_roll_figure
@@ -67,6 +67,8 @@ def _take_view(take: dict) -> tuple:
 
 def _run(cfg: GenerateConfig, progress) -> tuple:
     result = generate(cfg, progress=lambda fraction, message: progress(fraction, desc=message))
+    if result.decoding.get("style_note"):
+        gr.Info(result.decoding["style_note"])
     if result.decoding.get("substitutions"):
         gr.Info("Chords the model has no token for were played as the nearest it knows: "
                 + "; ".join(result.decoding["substitutions"]))
@@ -89,23 +91,58 @@ def _run(cfg: GenerateConfig, progress) -> tuple:
     return (*_take_view(takes[0]), summary, table, takes, picker, takes[0])
 
 
+def rule_settings(harmony=None, bass=True, guides=True, low=None, high=None, notes=None) -> dict:
+    """The rules' GenerateConfig fields from the UI or the API (None or "" keeps the style's default)."""
+    def given(value):
+        return value is not None and value != ""
+
+    out = {"bass_on_change": _flag(bass, "bass on change"), "guide_tones": _flag(guides, "guide tones")}
+    if given(harmony):
+        out["harmony_strength"] = _number(harmony, "harmony strength")
+    for name, value, label in (("register_low", low, "register low"), ("register_high", high, "register high"),
+                               ("max_notes_per_onset", notes, "notes per onset")):
+        if given(value):
+            out[name] = _whole(value, label)
+    return out
+
+
+def _flag(value, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).strip().lower() in ("true", "1", "on", "yes"):
+        return True
+    if str(value).strip().lower() in ("false", "0", "off", "no"):
+        return False
+    raise StudioError(f"{name} must be on or off (got {value!r})")
+
+
+def style_rules(style: str) -> tuple:
+    """The Rules controls set to a style's defaults: harmony strength, register low and high, notes an onset."""
+    rules = STYLE_RULES.get(STYLE_LABELS.get(style, str(style).lower()), OTHER_STYLE_RULES)
+    return rules["harmony_strength"], rules["register"][0], rules["register"][1], rules["max_notes_per_onset"]
+
+
 @ui_errors("Fix the input and press Generate again")
 def run_generate(chart: str, style: str, model: str, bars, tempo, seed, meter: str, temperature=1.0, top_k=0,
-                 top_p=0.95, variations=1, key: str = "auto", primer=None, progress: gr.Progress = gr.Progress()):
+                 top_p=0.95, variations=1, key: str = "auto", primer=None, harmony=None, bass=True, guides=True,
+                 low=None, high=None, notes=None, progress: gr.Progress = gr.Progress()):
     """Handler (and the named `generate` endpoint): piano roll, audio, MIDI, metrics, summary of take 1,
-    then the variations table (inputs after ``meter`` are optional, so older callers keep working)."""
+    then the variations table (inputs after ``meter`` are optional, so older callers keep working;
+    the rules' inputs left out take the style's defaults)."""
     cfg = GenerateConfig(
         chords=chart, style=STYLE_LABELS.get(style, style), model=model or "rules",
         bars=_whole(bars, "bars"), tempo_bpm=_number(tempo, "tempo"), seed=_whole(seed, "seed"),
         meter=meter, render_audio=True, temperature=_number(temperature, "temperature"),
         top_k=_whole(top_k, "top-k"), top_p=_number(top_p, "top-p"), variations=_whole(variations, "variations"),
-        key=None if key in (None, "", "auto") else key, primer_midi=_upload_path(primer))
+        key=None if key in (None, "", "auto") else key, primer_midi=_upload_path(primer),
+        **rule_settings(harmony, bass, guides, low, high, notes))
     return _run(cfg, progress)
 
 
 @ui_errors("Pick bars inside the take and press Regenerate again")
 def run_regenerate(current: dict | None, bar_range: str, model: str, style: str, meter: str, tempo, seed,
-                   temperature=1.0, top_k=0, top_p=0.95, progress: gr.Progress = gr.Progress()):
+                   temperature=1.0, top_k=0, top_p=0.95, harmony=None, bass=True, guides=True, low=None,
+                   high=None, notes=None, progress: gr.Progress = gr.Progress()):
     """Generate bars i-j of the shown take again; every other bar stays as it was."""
     if not current or not current.get("regenerable"):
         raise StudioError("there is no take of a trained model to regenerate yet; generate one first")
@@ -113,8 +150,23 @@ def run_regenerate(current: dict | None, bar_range: str, model: str, style: str,
         chords=current["chart"], style=STYLE_LABELS.get(style, style), model=model, meter=meter,
         tempo_bpm=_number(tempo, "tempo"), seed=_whole(seed, "seed"), render_audio=True,
         temperature=_number(temperature, "temperature"), top_k=_whole(top_k, "top-k"),
-        top_p=_number(top_p, "top-p"), regenerate_from=current["midi"], regenerate_bars=str(bar_range or ""))
+        top_p=_number(top_p, "top-p"), regenerate_from=current["midi"], regenerate_bars=str(bar_range or ""),
+        **rule_settings(harmony, bass, guides, low, high, notes))
     return _run(cfg, progress)
+
+
+@ui_errors("Pick another model")
+def follow_model(model: str, style: str):
+    """Picking a model that plays one style by itself (a style adapter) sets the Style control to it."""
+    own = model_style(model) if model else None
+    if own is None:
+        return gr.update()
+    label = next((k for k, v in STYLE_LABELS.items() if v == own), None)
+    if label is None:
+        return gr.update(choices=[*STYLE_LABELS, own], value=own)
+    if label != style:
+        gr.Info(f"{model} was trained on {label}: Style set to {label} (pick another to hear it play that one)")
+    return gr.update(value=label)
 
 
 def _upload_path(upload) -> str | None:
@@ -135,7 +187,7 @@ def build(settings: StudioSettings) -> None:
     """The Generate tab."""
     examples = example_charts()
     by_name = {e.name: e for e in examples}
-    with gr.Tab("Generate", id="generate"):
+    with gr.Tab("Generate", id="generate") as tab:
         gr.Markdown("Type a chord chart (bars split by `|`, `%` repeats a bar), pick a style and a model and "
                     "press **Generate**. With a trained model the chords are forced into the sequence at their "
                     "beats; the panel shows how well they can be heard in the notes next to the training "
@@ -150,7 +202,9 @@ def build(settings: StudioSettings) -> None:
             with gr.Column(scale=2):
                 style = gr.Radio(label="Style", choices=list(STYLE_LABELS), value="Gospel")
                 with gr.Row():
-                    model = gr.Dropdown(label="Model", choices=list_models(), value="rules", scale=4)
+                    # custom values: a checkpoint made after the page loaded is taken by name (the API too)
+                    model = gr.Dropdown(label="Model", choices=list_models(), value="rules", scale=4,
+                                        allow_custom_value=True)
                     refresh = gr.Button("↻ models", size="sm", scale=1)
                 with gr.Row():
                     bars = gr.Slider(label="Bars", minimum=1, maximum=64, step=1, value=8)
@@ -164,6 +218,23 @@ def build(settings: StudioSettings) -> None:
                     temperature = gr.Slider(label="Temperature", minimum=0.05, maximum=5.0, step=0.05, value=1.0)
                     top_k = gr.Number(label="Top-k (0 = off)", value=0, precision=0)
                     top_p = gr.Slider(label="Top-p", minimum=0.01, maximum=1.0, step=0.01, value=0.95)
+                strength0, low0, high0, notes0 = style_rules("Gospel")
+                with gr.Accordion("Pianist's rules (trained models)", open=False):
+                    gr.Markdown("What the decoder holds every trained model to. Harmony strength 0 lets you hear "
+                                "what the model itself learned; 1 masks every note outside the chord's tones "
+                                "and tensions. Picking a style sets harmony strength, register and notes an onset to its own.")
+                    harmony = gr.Slider(label="Harmony strength", minimum=0.0, maximum=1.0, step=0.05,
+                                        value=strength0)
+                    with gr.Row():
+                        bass_rule = gr.Checkbox(label="Root or slash bass at each chord change", value=True)
+                        guide_rule = gr.Checkbox(label="3rd and 7th with that bass", value=True)
+                    with gr.Row():
+                        low = gr.Slider(label="Register: lowest note (MIDI)", minimum=21, maximum=108, step=1,
+                                        value=low0)
+                        high = gr.Slider(label="Register: highest note (MIDI)", minimum=21, maximum=108, step=1,
+                                         value=high0)
+                        notes = gr.Slider(label="Notes struck together at most", minimum=1, maximum=10, step=1,
+                                          value=notes0)
         button = gr.Button("Generate", variant="primary")
         pick = gr.Radio(label="Variation shown", choices=["1"], value="1")
         roll = gr.Plot(label="Piano roll", elem_classes=["pianoroll"])
@@ -190,9 +261,13 @@ def build(settings: StudioSettings) -> None:
         outputs = [roll, audio, midi, metrics, summary, table, takes, pick, current]
         example.change(pick_example, inputs=example, outputs=[chart, style, tempo], api_name=False)
         refresh.click(lambda: gr.update(choices=list_models()), outputs=model, api_name=False)
+        tab.select(lambda: gr.update(choices=list_models()), outputs=model, api_name=False)  # runs made meanwhile
+        model.input(follow_model, inputs=[model, style], outputs=style, api_name=False)
+        style.change(style_rules, inputs=style, outputs=[harmony, low, high, notes], api_name=False)
+        rules = [harmony, bass_rule, guide_rule, low, high, notes]
         button.click(run_generate, inputs=[chart, style, model, bars, tempo, seed, meter, temperature, top_k,
-                                           top_p, variations, key, primer],
+                                           top_p, variations, key, primer, *rules],
                      outputs=outputs, api_name="generate")
         regen.click(run_regenerate, inputs=[current, bar_range, model, style, meter, tempo, seed, temperature,
-                                            top_k, top_p], outputs=outputs, api_name="regenerate")
+                                            top_k, top_p, *rules], outputs=outputs, api_name="regenerate")
         pick.input(show_take, inputs=[pick, takes], outputs=[roll, audio, midi, metrics, current], api_name=False)

@@ -159,3 +159,11 @@ def test_a_narrow_register_is_refused_before_any_token_through_generate(tiny, tm
     with pytest.raises(StudioError, match="no key for the bass"):
         generate(GenerateConfig(chords="| C | G7 |", model=str(tiny), backend="torch", register_low=62,
                                 register_high=66, out_dir=str(tmp_path), render_audio=False))
+
+
+def test_a_chart_longer_than_the_context_is_refused_before_any_export(tmp_path, studio_home):
+    short = write_tiny_checkpoint(tmp_path / "short", hidden=32, layers=2, context=96)
+    with pytest.raises(StudioError, match=r"8 bars do not fit in this model's context of 96 tokens"):
+        generate(GenerateConfig(chords="| C | G7 | C | G7 | C | G7 | C | G7 |", model=str(short),
+                                out_dir=str(tmp_path / "out"), render_audio=False))
+    assert not (studio_home / ".cache" / "onnx").exists()

@@ -67,3 +67,29 @@ def test_regenerate_without_a_take_says_what_to_do(checkpoint):
 
     with pytest.raises(gr.Error, match="generate one first"):
         run_regenerate(None, "1-2", str(checkpoint), "Gospel", "4/4", 90, 1)
+
+
+def test_the_rules_reach_the_model_and_bad_ones_get_one_sentence(checkpoint, studio_home):
+    import gradio as gr
+
+    from studio.generate_tab import run_generate
+
+    out = run_generate("| Dm7 | G7 | Cmaj7 | Cmaj7 |", "Gospel", str(checkpoint), 4, 80, 2, "4/4", 1.4, 0, 1.0, 1,
+                       "auto", None, 1.0, True, True, 40, 84, 5)
+    metrics = out[6][0]["metrics"]
+    assert metrics["chord_tone_ratio_tension_aware"] == 1.0 and metrics["bass_on_change"] == 1.0
+    assert metrics["max_notes_per_onset"] <= 5
+    with pytest.raises(gr.Error, match="harmony strength must be a number"):
+        run_generate("| C |", "Gospel", str(checkpoint), 1, 80, 2, "4/4", 1.0, 0, 1.0, 1, "auto", None, "abc")
+    with pytest.raises(gr.Error, match="no key for the bass of G7"):
+        run_generate("| C | G7 |", "Gospel", str(checkpoint), 2, 80, 2, "4/4", 1.0, 0, 1.0, 1, "auto", None,
+                     0.5, True, False, 60, 66, 4)
+
+
+def test_picking_a_style_adapter_sets_the_style_and_styles_set_their_rules():
+    from studio.generate_tab import follow_model, style_rules
+
+    assert follow_model("checkpoints/mehldau", "Gospel")["value"] == "Mehldau"
+    assert follow_model("checkpoints/gospel", "Gospel")["value"] == "Gospel"
+    assert follow_model("rules", "Gospel") == {"__type__": "update"}
+    assert style_rules("Gospel") != style_rules("Mehldau")

@@ -52,6 +52,17 @@ def _parser():
     parser.add_argument("--continue", dest="primer", default=None, help="a MIDI file to continue over the chart")
     parser.add_argument("--regenerate", default=None, help="a take's .json (or .mid) to regenerate bars of")
     parser.add_argument("--regenerate-bars", default=None, help="bars to generate again, e.g. 3-4")
+    parser.add_argument("--harmony-strength", type=str, default=None,
+                        help="trained models: 0 (the raw model) - 1 (notes outside the chord's tones and "
+                             "tensions masked); default: the style's")
+    parser.add_argument("--bass-on-change", default=None, choices=("on", "off"),
+                        help="trained models: the lowest note at each chord change is its root or slash bass (on)")
+    parser.add_argument("--guide-tones", default=None, choices=("on", "off"),
+                        help="trained models: the chord's 3rd and 7th struck with that bass (on)")
+    parser.add_argument("--register", default=None, help="trained models: lowest-highest MIDI note, e.g. 28-92; "
+                                                         "default: the style's")
+    parser.add_argument("--max-notes-per-onset", type=str, default=None,
+                        help="trained models: notes struck together at most, 1-10 (default: the style's)")
     parser.add_argument("--out", required=True, help="MIDI file to write")
     parser.add_argument("--wav", default=None, help="also render audio to this WAV file")
     return parser
@@ -64,13 +75,24 @@ def _given(args) -> dict:
              "regenerate_from": args.regenerate, "regenerate_bars": args.regenerate_bars}
     for option, name, read in (("bars", "bars", _whole), ("seed", "seed", _whole), ("top_k", "top_k", _whole),
                                ("variations", "variations", _whole), ("tempo", "tempo_bpm", _number),
-                               ("temperature", "temperature", _number), ("top_p", "top_p", _number)):
+                               ("temperature", "temperature", _number), ("top_p", "top_p", _number),
+                               ("harmony_strength", "harmony_strength", _number),
+                               ("max_notes_per_onset", "max_notes_per_onset", _whole)):
         text = getattr(args, option)
         if text is not None:
             try:
                 given[name] = read(text)
             except StudioError as exc:
                 raise StudioError(f"--{option.replace('_', '-')} {exc}") from None
+    for option in ("bass_on_change", "guide_tones"):
+        if getattr(args, option) is not None:
+            given[option] = getattr(args, option) == "on"
+    if args.register is not None:
+        low, _, high = args.register.partition("-")
+        try:
+            given["register_low"], given["register_high"] = _whole(low.strip()), _whole(high.strip())
+        except StudioError:
+            raise StudioError(f"--register must be two MIDI notes like 28-92 (got {args.register!r})") from None
     return {k: v for k, v in given.items() if v is not None}
 
 

@@ -94,20 +94,33 @@ def _fit_prompt(loaded: "LoadedModel", head: list[str], bars: list[list[str]], n
     return head + [w for bar in kept for w in bar]
 
 
+def check_fits(loaded: "LoadedModel", request: Request) -> None:
+    """Refuse a new piece whose chart cannot be played by this model (its context, its rules) before
+    anything runs: it needs only the model's words and card."""
+    head = header_words(loaded, request)
+    _budget(loaded, request, len(head) + (loaded.bos_id is not None), _plan(loaded, request).bars)
+
+
+def _budget(loaded: "LoadedModel", request: Request, prompt_tokens: int, plan_bars, bars_before: int = 0) -> int:
+    """Tokens each bar may use; a sentence when the rules cannot play the chart or it does not fit."""
+    check_rules(request.rules, plan_bars, bars_before + 1)
+    budget = bar_budget(loaded.context_tokens, prompt_tokens, plan_bars, MAX_BAR_TOKENS, request.rules)
+    if budget < MIN_BAR_TOKENS:
+        fits = next((n for n in range(len(plan_bars), 0, -1)
+                     if bar_budget(loaded.context_tokens, prompt_tokens, plan_bars[:n], MAX_BAR_TOKENS, request.rules)
+                     >= MIN_BAR_TOKENS), 0)
+        raise StudioError(f"{len(plan_bars)} bars do not fit in this model's context of {loaded.context_tokens} "
+                          f"tokens (about {fits} fit); shorten the chart or the primer, or pick a model trained "
+                          "on longer sequences")
+    return budget
+
+
 def _rows(loaded: "LoadedModel", request: Request, prompt: list[str], plan_bars, ends_song: bool,
           before: list[str], bars_before: int = 0, salt: int = 0) -> Played:
     """Rows that play ``plan_bars`` after ``prompt``; ``before``: the piece's words in front of them."""
     space = loaded.space
     ids = ([loaded.bos_id] if loaded.bos_id is not None else []) + [space.id(w) for w in prompt]
-    check_rules(request.rules, plan_bars, bars_before + 1)
-    budget = bar_budget(loaded.context_tokens, len(ids), plan_bars, MAX_BAR_TOKENS, request.rules)
-    if budget < MIN_BAR_TOKENS:
-        fits = next((n for n in range(len(plan_bars), 0, -1)
-                     if bar_budget(loaded.context_tokens, len(ids), plan_bars[:n], MAX_BAR_TOKENS, request.rules)
-                     >= MIN_BAR_TOKENS), 0)
-        raise StudioError(f"{len(plan_bars)} bars do not fit in this model's context of {loaded.context_tokens} "
-                          f"tokens (about {fits} fit); shorten the chart or the primer, or pick a model trained "
-                          "on longer sequences")
+    budget = _budget(loaded, request, len(ids), plan_bars, bars_before)
     state = space.vocab.state_after(prompt)
     cache: dict = {}
     rows = [RowConstraint(space, state, plan_bars, ends_song, budget, cache=cache, rules=request.rules)

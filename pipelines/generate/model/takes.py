@@ -87,14 +87,16 @@ def _model_takes(chart: "Chart", cfg: "GenerateConfig", time_signature: tuple[in
                  report: Callable[[float, str], None]) -> ModelTakes:
     from ...music.chords import parse_chart
     from .loading import model_cache, recorded_style
-    from .play import Request, continue_piece, play, regenerate
+    from .play import Request, check_fits, continue_piece, play, regenerate
 
     report(0.05, f"loading {cfg.model}")
     loaded = model_cache().get(cfg.model, cfg.base_model, cfg.device)
-    backend = _backend(loaded, cfg.backend, cfg.device, report)
     request = Request(chart, cfg.style, tempo_bpm, time_signature, cfg.key, cfg.seed, cfg.variations,
-                      Sampling(float(cfg.temperature), int(cfg.top_k), float(cfg.top_p)), rules=cfg.rules(),
-                      backend=backend)
+                      Sampling(float(cfg.temperature), int(cfg.top_k), float(cfg.top_p)), rules=cfg.rules())
+    if not (cfg.regenerate_from or cfg.primer_midi):
+        check_fits(loaded, request)   # before any weights load or export: a chart too long is said at once
+    request.backend = _backend(loaded, cfg.backend, cfg.device, report)
+    backend = request.backend
     report(0.15, f"sampling {cfg.variations} variation(s) of {len(chart)} bars")
     whole_chart, live = chart, None
     if cfg.render_audio:
