@@ -6,6 +6,13 @@ Charts mix the style's progressions, transposed to every key, 4-32 bars, with a 
 chords, altered dominants and N.C. bars so that the parser, the tokenizer and the constrained
 decoder see them in training. Each performance is a MIDI file with its chords as text events,
 listed with its chart, key, tempo and seed in ``DIR/corpus.jsonl``.
+
+Two varieties: ``classic`` (what the first shipped models learned from: the style's ten
+progressions, 4/4 but a quarter of Mehldau charts in 3/4, 5/4 or 7/4; the CLI) and ``wide`` (the stage-1
+corpus of ``scripts/build_models.py``: the jazz standards' common moves of MUSIC.md added to both
+styles, every meter for both, wider tempos, more slash chords and N.C. bars). ``corpus_plan``
+replays the charts of a corpus without playing them (the bench checks its held-out charts
+against them).
 """
 from __future__ import annotations
 
@@ -42,8 +49,27 @@ MEHLDAU = [
     [[(0, "maj7")], [(3, "7"), (8, "maj7")], [(11, "7"), (4, "maj7")], [(7, "7"), (0, "maj7")]],  # Coltrane
     [[(9, "m9")], [(5, "maj7#11")], [(2, "m11")], [(4, "7sus4"), (4, "7")]],
 ]
+# Jazz standards' common moves (MUSIC.md "Progressions"), shared by both styles in the wide corpus.
+STANDARDS = [
+    [[(2, "m7")], [(7, "7")], [(0, "maj7")], [(0, "6")]],                          # ii-V-I major
+    [[(2, "m7b5")], [(7, "7b9")], [(0, "m6")], [(0, "m7")]],                       # ii-V-i minor
+    [[(0, "maj7"), (9, "m7")], [(2, "m7"), (7, "7")], [(4, "m7"), (9, "7")], [(2, "m7"), (7, "13")]],  # I-vi-ii-V
+    [[(0, "6"), (9, "7")], [(2, "m7"), (7, "7")], [(5, "7"), (10, "7")], [(4, "m7"), (9, "7b9")]],  # rhythm A
+    [[(0, "m7")], [(5, "m7")], [(0, "m7")], [(0, "m7")], [(5, "m9")], [(5, "m9")],
+     [(0, "m7")], [(0, "m7")], [(8, "7")], [(7, "7#9")], [(0, "m7")], [(7, "7alt")]],  # minor blues
+    [[(0, "7")], [(5, "7")], [(0, "7")], [(0, "7")], [(5, "9")], [(6, "dim7")],
+     [(0, "7", 7)], [(9, "7")], [(2, "m7")], [(7, "7")], [(0, "7"), (9, "7")], [(2, "m7"), (7, "7")]],  # blues
+    [[(0, "maj7"), (3, "7")], [(8, "maj7"), (11, "7")], [(4, "maj7")], [(10, "m7"), (3, "7")]],  # Coltrane, thirds down
+    [[(4, "m7b5")], [(9, "7#9")], [(2, "m9")], [(7, "7b13")], [(0, "maj9")], [(1, "7#11")]],  # altered chain
+    [[(0, "maj7", 0)], [(0, "7", 10)], [(5, "maj7", 9)], [(5, "m6", 8)]],          # descending bass line
+    [[(0, "")], [(0, "", 4)], [(5, "")], [(7, "sus4"), (7, "")]],                  # plain triads with a slash
+]
 PROGRESSIONS = {"gospel": GOSPEL, "mehldau": MEHLDAU}
 TEMPO_RANGES = {"gospel": (60, 140), "mehldau": (60, 130)}
+VARIETIES = ("classic", "wide")
+WIDE_TEMPO_RANGES = {"gospel": (56, 150), "mehldau": (48, 150)}
+WIDE_METERS = ((4, 4), (3, 4), (5, 4), (7, 4))
+WIDE_METER_WEIGHTS = {"gospel": (0.7, 0.2, 0.07, 0.03), "mehldau": (0.55, 0.25, 0.12, 0.08)}
 
 
 def _symbol(key: int, degree: int, quality: str, bass: int | None = None) -> str:
@@ -73,8 +99,57 @@ def random_chart(style: str, rng: random.Random, bars: int | None = None) -> tup
     return "| " + " | ".join(out) + " |", TOKEN_ROOTS[key]
 
 
+def wide_chart(style: str, rng: random.Random) -> tuple[str, str]:
+    """A chart of the wide corpus: the style's progressions and the standards' moves (a third of
+    phrases), any key, 4-32 bars, modulations by any interval, a quarter of the phrases with one
+    chord over a pedal or passing bass, ~12% with an N.C. bar."""
+    bars = rng.choice((4, 6, 8, 8, 12, 12, 16, 16, 24, 32))
+    key = rng.randrange(12)
+    out: list[str] = []
+    while len(out) < bars:
+        pool = STANDARDS if rng.random() < 0.35 else PROGRESSIONS[style]
+        progression = [list(bar) for bar in rng.choice(pool)]
+        if rng.random() < 0.25:  # one chord of the phrase over a pedal (the key) or its 5th
+            bar = rng.randrange(len(progression))
+            degree, quality, *_ = progression[bar][0]
+            if quality in ("", "m", "7", "maj7", "m7", "9", "sus4", "7sus4", "add9", "6"):
+                progression[bar][0] = (degree, quality, rng.choice((0, 7)))
+        out += [" ".join(_symbol(key, *chord) for chord in bar) for bar in progression]
+        if rng.random() < 0.4:
+            key = (key + rng.randrange(1, 12)) % 12
+    out = out[:bars]
+    if bars >= 6 and rng.random() < 0.12:
+        out[rng.randrange(1, bars - 1)] = "N.C."
+    return "| " + " | ".join(out) + " |", TOKEN_ROOTS[key]
+
+
+def corpus_plan(style: str, n: int, seed: int = 0, variety: str = "classic") -> list[dict]:
+    """The charts, keys, tempos, meters and take seeds ``write_corpus`` plays, without playing them."""
+    if style not in PROGRESSIONS:
+        raise StudioError(f"style must be one of {', '.join(PROGRESSIONS)} (got {style!r})")
+    if variety not in VARIETIES:
+        raise StudioError(f"variety must be one of {', '.join(VARIETIES)} (got {variety!r})")
+    # the classic stream keeps the seed string and draws of the first shipped corpus
+    rng = random.Random(f"corpus:{style}:{seed}" if variety == "classic" else f"corpus-{variety}:{style}:{seed}")
+    plan = []
+    for _ in range(n):
+        if variety == "classic":
+            chart_text, key = random_chart(style, rng)
+            tempo = float(rng.randint(*TEMPO_RANGES[style]))
+            meter = (4, 4)
+            if style == "mehldau" and rng.random() < 0.25:
+                meter = rng.choice(((3, 4), (5, 4), (7, 4)))
+        else:
+            chart_text, key = wide_chart(style, rng)
+            tempo = float(rng.randint(*WIDE_TEMPO_RANGES[style]))
+            meter = rng.choices(WIDE_METERS, WIDE_METER_WEIGHTS[style])[0]
+        plan.append({"chart": chart_text, "key": key, "tempo_bpm": tempo, "meter": meter,
+                     "seed": rng.randrange(1_000_000)})
+    return plan
+
+
 def write_corpus(style: str, n: int, out_dir: str | Path, seed: int = 0,
-                 progress: Callable[[float, str], None] | None = None) -> dict:
+                 progress: Callable[[float, str], None] | None = None, variety: str = "classic") -> dict:
     """Write ``n`` performances of random charts in ``style`` to ``out_dir``; return a summary."""
     from .rules import perform_chart
 
@@ -82,17 +157,12 @@ def write_corpus(style: str, n: int, out_dir: str | Path, seed: int = 0,
         raise StudioError(f"n must be 1-100000 (got {n})")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(f"corpus:{style}:{seed}")
     entries = []
-    for index in range(n):
-        chart_text, key = random_chart(style, rng)
-        tempo = float(rng.randint(*TEMPO_RANGES[style]))
-        meter = (4, 4)
-        if style == "mehldau" and rng.random() < 0.25:
-            meter = rng.choice(((3, 4), (5, 4), (7, 4)))
-        take_seed = rng.randrange(1_000_000)
+    for index, planned in enumerate(corpus_plan(style, n, seed, variety)):
+        chart_text, key, tempo, meter = planned["chart"], planned["key"], planned["tempo_bpm"], planned["meter"]
+        take_seed = planned["seed"]
         piece = perform_chart(parse_chart(chart_text), style, tempo, take_seed, meter)
-        name = f"{style}_{seed}_{index:05d}.mid"
+        name = f"{style}_{seed}_{index:05d}.mid" if variety == "classic" else f"{style}_{variety}{seed}_{index:05d}.mid"
         piece.write_midi(out / name)
         entries.append({"file": name, "style": style, "chart": chart_text, "key": key, "tempo_bpm": tempo,
                         "time_signature": f"{meter[0]}/{meter[1]}", "seed": take_seed,
