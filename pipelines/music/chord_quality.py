@@ -151,22 +151,30 @@ def _number(spec: _Spec, number: int, written: str, only_word: bool) -> None:
             raise QualityError("5 (a power chord) takes no other word")
         spec.power = True
     elif number == 2:
-        spec.adds.add(2)
-        spec.natural_nine = True
+        _add(spec, 2)
     elif number == 6:
+        if spec.sixth:
+            raise QualityError("it writes the 6th twice")
         spec.sixth = 9
     elif number == 7:
         if spec.seventh is not None and not spec.seventh_implied:
             raise QualityError(f"{written!r} writes a second 7th")
         spec.seventh, spec.seventh_implied = _seventh_for_number(spec), False
     elif spec.sixth and spec.seventh is None:      # C6(9): a 6/9 chord, not a 9th chord
-        spec.adds.add({9: 2, 11: 5, 13: 9}[number])
-        spec.natural_nine |= number == 9
+        _add(spec, {9: 2, 11: 5, 13: 9}[number])
     else:
         spec.seventh_by_number = spec.seventh is None
         spec.seventh, spec.seventh_implied = _seventh_for_number(spec), False
         spec.extension = max(spec.extension or 0, number)
         spec.natural_nine |= number == 9
+
+
+def _add(spec: _Spec, interval: int) -> None:
+    """Add a tone (add9, the 2 of C2, the 11 of Cmsus4); the same tone added twice is an error."""
+    if interval in spec.adds:
+        raise QualityError(f"it adds the {ADD_NAMES[interval][3:]} twice")
+    spec.adds.add(interval)
+    spec.natural_nine |= interval == 2
 
 
 def _fifth(spec: _Spec, sign: str, written: str) -> None:
@@ -185,7 +193,7 @@ def _sus(spec: _Spec, degree: int) -> None:
     interval = 2 if degree == 2 else 5
     spec.natural_nine |= degree == 2
     if spec.third == "min" or spec.third in ("sus2", "sus4"):
-        spec.adds.add(interval)
+        _add(spec, interval)
         if spec.third == "sus2":     # sus2sus4 reads as sus4 with the 9th added
             spec.third, spec.adds = "sus4", (spec.adds - {5}) | {2}
     else:
@@ -216,12 +224,14 @@ def _apply(spec: _Spec, kind: str, match: re.Match, only_word: bool) -> None:
         if spec.seventh is None:
             spec.seventh = "dom"
     elif kind == "sixnine":
-        spec.sixth, spec.natural_nine = 9, True
-        spec.adds.add(2)
+        if spec.sixth:
+            raise QualityError("it writes the 6th twice")
+        spec.sixth = 9
+        _add(spec, 2)
     elif kind == "majseventh":
         _set_seventh(spec, "maj", text)
         number = int(match.group(2))
-        spec.extension = number if number > 7 else spec.extension
+        spec.extension = max(spec.extension or 0, number) if number > 7 else spec.extension
         spec.natural_nine |= number == 9
     elif kind == "majword":
         if spec.seventh or spec.sixth or spec.extension or spec.adds or spec.alterations or spec.alt:
@@ -243,9 +253,7 @@ def _apply(spec: _Spec, kind: str, match: re.Match, only_word: bool) -> None:
     elif kind == "raisedfifth":
         _fifth(spec, "#", text)
     elif kind == "add":
-        interval = ADD_INTERVALS[match.group(1).replace("+", "#")]
-        spec.adds.add(interval)
-        spec.natural_nine |= interval == 2
+        _add(spec, ADD_INTERVALS[match.group(1).replace("+", "#")])
     elif kind == "dom":
         pass                            # music21's dom7 / dom9: the number says it all
     elif kind == "number":
@@ -394,7 +402,8 @@ def _name(spec: _Spec) -> str:
     if fifth and not head:
         fifth = f"({fifth})"            # Cb5 would read as a C-flat power chord
     tensions = "".join(a for a in TENSION_ALTERATIONS if a in spec.alterations)
-    adds = sorted(spec.adds - ({2} if head.endswith("69") else set()))
+    said_nine = spec.seventh is None and spec.sixth == 9 and 2 in spec.adds      # the 9 of 69
+    adds = sorted(spec.adds - ({2} if said_nine else set()))
     return (head + fifth + tensions + "".join(ADD_NAMES[a] for a in adds)
             + ("no3" if spec.omit3 else "") + ("no5" if spec.omit5 else ""))
 
