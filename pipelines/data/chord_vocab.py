@@ -5,6 +5,10 @@ A chord token is ``CHORD_<root><quality>[/<bass>]`` spelled exactly as ``Chord.n
 plus ``CHORD_NC``. Every quality below is written on all 12 roots; slash basses are written for the
 qualities that carry them in lead sheets (triads, 7ths, sus). A symbol outside the vocabulary
 (``C7b9#11/E``) maps to the nearest word by pitch-class overlap (``nearest_chord``).
+
+The token strings, their order and their notes are fixed by the shipped checkpoints
+(tests/test_chords_vocab.py): every token is its chord's canonical name and reads back as the notes
+it had when those models were trained, so a change to the chord reader never moves or renames one.
 """
 from __future__ import annotations
 
