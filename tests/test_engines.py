@@ -50,13 +50,22 @@ def test_engines_follow_the_chart(takes, style):
 
 
 def test_styles_differ_measurably(takes):
+    """Gospel plays more notes, in block chords; Mehldau plays lines and open voicings."""
     from scipy.stats import mannwhitneyu
 
-    metrics = {s: [all_metrics(p) for (style, _), p in takes.items() if style == s] for s in STYLES}
-    for key in ("notes_per_bar", "grooving_similarity"):
+    from pipelines.generate.rules.checks import onsets
+
+    def figures(piece):
+        return {"notes_per_bar": all_metrics(piece)["notes_per_bar"],
+                "notes_per_onset": len(piece.notes) / len(onsets(piece.notes)),
+                "pitch_class_entropy_1bar": all_metrics(piece)["pitch_class_entropy_1bar"]}
+
+    metrics = {s: [figures(p) for (style, _), p in takes.items() if style == s] for s in STYLES}
+    for key in ("notes_per_bar", "notes_per_onset", "pitch_class_entropy_1bar"):
         gospel = [m[key] for m in metrics["gospel"]]
         mehldau = [m[key] for m in metrics["mehldau"]]
         assert mannwhitneyu(gospel, mehldau).pvalue < 0.01, (key, statistics.mean(gospel), statistics.mean(mehldau))
+        assert statistics.mean(gospel) > statistics.mean(mehldau), key
 
 
 def test_notes_stay_in_bars_and_range(takes):

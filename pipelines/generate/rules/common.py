@@ -22,7 +22,7 @@ COLOURS = {
     "dim": (3, 6, 9, 0),           # the four dim7 tones
     "aug": (4, 8, 0, 2),           # 3, #5, 1, 9
     "sus": (5, 10, 2, 7, 9),       # 4, b7, 9, 5, 13
-    "power": (7, 0, 2),
+    "power": (7, 0),
 }
 
 
@@ -172,6 +172,24 @@ def voicing(chord: Chord, top_target: float, size: int, low_limit: int = 52, dro
 def bass_pitch(chord: Chord, low: int = 33) -> int:
     """The bass note (slash bass or root): its pitch in the octave from ``low`` up."""
     return low + ((chord.bass_pc - low) % 12)
+
+
+def bass_line(events: list[ChordEvent], low: int, high: int, rng: random.Random, leap_rate: float) -> list[int | None]:
+    """Each chord's bass (root or slash bass) inside [low, high]: the pitch nearest the bass before
+    it (a line that moves by the smallest steps), or with ``leap_rate`` the next nearest (a leap,
+    often the octave); None for N.C."""
+    line: list[int | None] = []
+    previous = rng.uniform(low, high)
+    for event in events:
+        if event.chord.is_no_chord:
+            line.append(None)
+            continue
+        options = sorted((p for p in range(low, high + 1) if p % 12 == event.chord.bass_pc),
+                         key=lambda p: (abs(p - previous), p))
+        pitch = options[1] if len(options) > 1 and rng.random() < leap_rate else options[0]
+        line.append(pitch)
+        previous = pitch
+    return line
 
 
 def above(bass: int, pc: int, gap: int = 3) -> int:

@@ -17,18 +17,24 @@ from dataclasses import dataclass
 
 from ...music.chords import Chord, ChordEvent, parse_chord
 from ...music.chords import TOKEN_ROOTS as ROOTS
-from .common import (Performance, above, allowed_pitch_classes, bass_pitch, dynamics, nearest,
+from .common import (Performance, above, allowed_pitch_classes, bass_line, dynamics, nearest,
                      previous_chord, scale_walk, voicing)
 
 REGISTER = (28, 100)  # MIDI: E1 to E7, where a gospel pianist plays
 Cell = tuple[tuple[float, float], ...]  # (onset, duration) in beats inside a one- or two-beat cell
-CELLS: dict[str, tuple[Cell, ...]] = {
+CELLS: dict[str, tuple[Cell, ...]] = {  # the last cell of each bank is a rest
     "straight": (((0, 1.0),), ((0, 0.5), (0.5, 0.5)), ((0.5, 0.5),), ((0, 1.5), (1.5, 0.5)),
-                 ((0, 0.5), (1.0, 1.0)), ((0, 2.0),), ((0, 1.0), (1.5, 0.5)), ()),
+                 ((0, 0.5), (1.0, 1.0)), ((0, 2.0),), ((0, 1.0), (1.5, 0.5)), ((0.5, 1.0),),
+                 ((0, 0.5), (1.5, 0.5)), ((1.0, 1.0),), ((0, 1.0), (1.0, 0.5), (1.5, 0.5)), ()),
     "shuffle": (((0, 2 / 3), (2 / 3, 1 / 3)), ((0, 1.0),), ((2 / 3, 1 / 3),), ((0, 5 / 3), (5 / 3, 1 / 3)),
-                ((0, 2.0),), ((0, 1.0), (4 / 3, 2 / 3)), ()),
+                ((0, 2.0),), ((0, 1.0), (4 / 3, 2 / 3)), ((0, 1 / 3), (1 / 3, 2 / 3)),
+                ((1.0, 2 / 3), (5 / 3, 1 / 3)), ((0, 2 / 3), (1.0, 1.0)), ()),
     "sixteenths": (((0, 0.75), (0.75, 0.25)), ((0, 0.5), (0.75, 0.25)), ((0.25, 0.25), (0.5, 0.5)),
-                   ((0, 1.0),), ((0, 0.5), (0.75, 0.75), (1.5, 0.5)), ((0, 1.5), (1.75, 0.25)), ()),
+                   ((0, 1.0),), ((0, 0.5), (0.75, 0.75), (1.5, 0.5)), ((0, 1.5), (1.75, 0.25)),
+                   ((0, 0.25), (0.5, 0.5)), ((0.75, 1.25),), ((0, 0.75), (1.5, 0.5)), ()),
+}
+CONTOURS = {  # the melody's shape over a phrase, -1..1 at its start, middle and end
+    "arch": (-1.0, 1.0, -0.5), "fall": (1.0, 0.0, -1.0), "rise": (-1.0, 0.0, 1.0), "valley": (1.0, -1.0, 0.5),
 }
 PUSH_BEATS = {"straight": 0.5, "shuffle": 1 / 3, "sixteenths": 0.5}
 LEFT_HANDS = ("octaves", "root_fifth", "tenths", "pump", "walking")
@@ -40,61 +46,72 @@ class GospelTake:
 
     feel: str
     left_hand: str
-    bass_low: int          # lowest bass pitch; the bass sits in the octave above it
+    bass_low: int          # lowest bass pitch; the bass line moves inside 17 semitones above it
     melody: float          # centre of the right hand's top note
+    contour: str           # its shape over a phrase (CONTOURS)
+    range_semitones: float # how far it moves from the centre
     sizes: tuple[int, ...]
     cells: tuple[Cell, ...]
     double_rate: float     # melody doubled an octave down
     drop2_rate: float
     push_rate: float
+    late_rate: float       # the right hand comes in after the change
     lh_push_rate: float    # the left hand pushes with the right
     walk_rate: float
     crush_rate: float
     fill: str              # down | up | turn
 
     @staticmethod
-    def draw(tempo_bpm: float, rng: random.Random) -> "GospelTake":
+    def draw(tempo_bpm: float, rng: random.Random, register: float = 0.5) -> "GospelTake":
+        """A take at ``tempo_bpm``; ``register`` (0-1) places its melody from low and warm to high and bright."""
         feel = "shuffle" if tempo_bpm < 80 else ("straight" if tempo_bpm <= 110 else "sixteenths")
         if abs(tempo_bpm - 80) <= 4 or abs(tempo_bpm - 110) <= 4:
             feel = rng.choice(("shuffle", "straight") if tempo_bpm < 95 else ("straight", "sixteenths"))
         hands = LEFT_HANDS if feel == "shuffle" else tuple(h for h in LEFT_HANDS if h != "tenths")
         bank = CELLS[feel]
-        return GospelTake(feel=feel, left_hand=rng.choice(hands), bass_low=rng.randint(28, 38),
-                          melody=rng.uniform(65, 86), sizes=rng.choice(((3, 4), (4, 4, 5), (4, 5, 5), (5,))),
-                          cells=tuple(rng.sample(bank[:-1], 4)) + ((bank[-1],) if rng.random() < 0.5 else ()),
-                          double_rate=rng.uniform(0.1, 0.7), drop2_rate=rng.uniform(0.0, 0.6),
-                          push_rate=rng.uniform(0.3, 0.9), lh_push_rate=rng.uniform(0.0, 0.8),
+        return GospelTake(feel=feel, left_hand=rng.choice(hands), bass_low=rng.randint(28, 34),
+                          melody=61 + 29 * register + rng.uniform(-1, 1), sizes=rng.choice(((3, 4), (4,), (4, 4, 5), (4, 5))),
+                          cells=tuple(rng.sample(bank[:-1], 3)) + ((bank[-1],) if rng.random() < 0.5 else ()),
+                          contour=rng.choice(tuple(CONTOURS)), range_semitones=rng.uniform(2, 6),
+                          double_rate=rng.uniform(0.1, 0.5), drop2_rate=rng.uniform(0.0, 0.6),
+                          push_rate=rng.uniform(0.3, 0.9), late_rate=rng.uniform(0.0, 0.4), lh_push_rate=rng.uniform(0.0, 0.8),
                           walk_rate=rng.uniform(0.2, 0.8), crush_rate=rng.uniform(0.05, 0.35),
                           fill=rng.choice(("down", "up", "turn")))
 
 
+def _melody(take: GospelTake, position: float) -> float:
+    """The melody's target pitch at ``position`` (0-1) through a phrase: the take's contour."""
+    start, middle, end = CONTOURS[take.contour]
+    shape = start + (middle - start) * position * 2 if position < 0.5 else middle + (end - middle) * (position - 0.5) * 2
+    return take.melody + take.range_semitones * shape
+
+
 def _rhythm(take: GospelTake, length: float, rng: random.Random) -> list[tuple[float, float]]:
-    """Cells of the take's vocabulary laid end to end over ``length`` beats; the first strikes on the change."""
+    """Cells of the take's vocabulary laid end to end over ``length`` beats; the first strikes on
+    the change unless the right hand comes in late (the left hand always strikes there)."""
     out: list[tuple[float, float]] = []
     at = 0.0
+    on_the_change = [c for c in take.cells if c and c[0][0] == 0] or [CELLS[take.feel][0]]
     while at < length - 1e-6:
-        on_the_change = [c for c in take.cells if c and c[0][0] == 0] or [CELLS[take.feel][0]]
-        cell = rng.choice(take.cells) if out else rng.choice(on_the_change)
+        cell = rng.choice(on_the_change) if at == 0 and rng.random() >= take.late_rate else rng.choice(take.cells)
         span = 2.0 if cell and cell[-1][0] + cell[-1][1] > 1.0 + 1e-6 else 1.0
         if at + span > length + 1e-6:
             cell, span = ((0, length - at),), length - at
         out += [(at + onset, min(duration, length - at - onset)) for onset, duration in cell]
         at += span
-    return out
+    return out or [(0.0, length)]
 
 
-def _left_hand(perf: Performance, take: GospelTake, event: ChordEvent, following: ChordEvent | None,
+def _left_hand(perf: Performance, take: GospelTake, event: ChordEvent, bass: int, following: int | None,
                until: float, pushed_in: bool, velocity: float, rng: random.Random) -> None:
-    """The take's left-hand pattern over ``event`` up to beat ``until`` (the push), a walk into the next bass."""
+    """The take's left-hand pattern from ``bass`` over ``event`` up to beat ``until`` (the push),
+    perhaps a walk up or down into the ``following`` bass."""
     chord, start = event.chord, event.start
-    bass = bass_pitch(chord, take.bass_low)
     fifth = above(bass, (chord.bass_pc + 7) % 12 if chord.bass is None else chord.root, 5)
     span = until - start
     walk: list[int] = []
     if following is not None and span >= 2 and until >= event.end - 1e-6 and rng.random() < take.walk_rate:
-        target = bass_pitch(following.chord, take.bass_low)
-        walk = scale_walk(chord, bass, target + (12 if target < bass and bass - target > 6 else 0),
-                          rng.choice((2, 3)) if span >= 3 else 2)
+        walk = scale_walk(chord, bass, following, rng.choice((2, 3)) if span >= 3 else 2)
     walk_from = span - 0.5 * len(walk)
     pattern = {"octaves": ((0, (0, 12)), (2, (0, 12))), "root_fifth": ((0, (0,)), (1, "5"), (2, (12,)), (3, "5")),
                "tenths": ((0, (0, "10")), (2, ("5", "10"))), "pump": ((0, (0, 12)), (1.5, (0, 12)), (3, ("5",))),
@@ -152,14 +169,15 @@ def _passing_chord(chord: Chord, following: ChordEvent | None, event: ChordEvent
 
 
 def perform(events: list[ChordEvent], beats_per_bar: float, tempo_bpm: float,
-            rng: random.Random) -> Performance:
+            rng: random.Random, register: float = 0.5) -> Performance:
     """Play the chart ``events`` as Gospel piano: one seeded take (see the module docstring).
 
     Recipe per chord: 1. decide the push and the passing chord; 2. the left hand up to the push;
     3. the right hand's comping rhythm, a fill at a phrase end, a sus resolution on a dominant;
     4. the pushed voicing (and bass) of the next chord; 5. the passing chord."""
     perf = Performance(events=events, register=REGISTER)
-    take = GospelTake.draw(tempo_bpm, rng)
+    take = GospelTake.draw(tempo_bpm, rng, register)
+    basses = bass_line(events, take.bass_low, take.bass_low + 17, rng, rng.uniform(0.1, 0.4))
     melody, outside_budget, pushed_in = take.melody, max(1, len(events) // 4), False
     phrase = 4 * beats_per_bar
     for index, event in enumerate(events):
@@ -175,13 +193,13 @@ def perform(events: list[ChordEvent], beats_per_bar: float, tempo_bpm: float,
         outside_budget -= passing is not None
         body = event.duration - (1.0 if passing else 0.0)
         push = PUSH_BEATS[take.feel] if following and not passing and body >= 1 and rng.random() < take.push_rate else 0
-        lh_push = bool(push) and rng.random() < take.lh_push_rate
-        _left_hand(perf, take, event, following if not push and not passing else None,
-                   event.start + body - push, pushed_in, velocity - 4, rng)
+        lh_push = bool(push) and following.duration >= 2 and rng.random() < take.lh_push_rate
+        _left_hand(perf, take, event, basses[index], basses[index + 1] if following and not push and not passing
+                   else None, event.start + body - push, pushed_in, velocity - 4, rng)
         phrase_end = following is not None and abs(event.end % phrase) < 1e-6 and not passing and body >= 2
         sus = chord.family == "dom" and outside_budget > 0 and rng.random() < 0.3
         for onset, duration in _rhythm(take, body - push, rng):
-            melody = min(max(melody + rng.choice((-4, -2, -1, 0, 1, 2, 4)), take.melody - 9), take.melody + 9)
+            melody = _melody(take, (event.start + onset) % phrase / phrase) + rng.uniform(-1.5, 1.5)
             at = event.start + onset
             if phrase_end and onset >= body - 1.0 - 1e-6:
                 _fill(perf, take, chord, at, body - push - onset, int(melody) + 5, velocity)
@@ -198,11 +216,11 @@ def perform(events: list[ChordEvent], beats_per_bar: float, tempo_bpm: float,
             at = event.end - push
             _comp(perf, take, following.chord, at, 1.0 + push, melody, velocity + 2, rng)
             if lh_push:
-                low = bass_pitch(following.chord, take.bass_low)
+                low = basses[index + 1]
                 pushed_in = perf.chord(at, [low, low + 12], 1.0 + push, velocity)
         if passing is not None:
             at = event.end - 1
-            perf.add(at, bass_pitch(passing, take.bass_low), 0.95, velocity - 4)
+            perf.add(at, nearest(passing.root, basses[index] + 1), 0.95, velocity - 4)
             perf.chord(at, voicing(passing, melody, 4), 0.95, velocity)
         if take.feel == "shuffle" or rng.random() < 0.3:
             perf.pedal.append((event.start + 0.02, event.end - 0.05))

@@ -15,9 +15,10 @@ import random
 from dataclasses import dataclass
 
 from ...music.chords import Chord, ChordEvent
-from .common import (Performance, allowed_pitch_classes, bass_pitch, colour_intervals, dynamics, nearest,
+from .common import (Performance, above, allowed_pitch_classes, bass_line, colour_intervals, dynamics, nearest,
                      previous_chord)
 
+REGISTER = (28, 100)  # MIDI: E1 to E7
 OSTINATO_SHAPES = (  # intervals above the bass for the broken-chord figure
     (0, 7, 16, 7), (0, 7, 14, 16), (0, 16, 7, 14), (0, 7, 12, 16), (0, 12, 7, 16), (0, 14, 16, 7),
 )
@@ -37,21 +38,26 @@ class MehldauTake:
     left_hand: str                  # ostinato | held | tenths
     shapes: tuple[tuple[int, ...], ...]
     groupings: tuple[tuple[int, ...], ...]
+    pulse: float                    # beats per left-hand note: 1/2 or 1/3
+    triplet_grouping: tuple[int, ...]
     bass_low: int
     middle: float                   # centre of the open voicings
     restrike: str                   # hold | half | syncopated
     spacing: int                    # least semitones between neighbours in the middle voicing
+    entries: tuple[float, ...]      # beats after the change the middle voicing may come in
     line_low: int
     rhythms: tuple[tuple[float, ...], ...]
 
     @staticmethod
-    def draw(beats_per_bar: float, rng: random.Random) -> "MehldauTake":
+    def draw(beats_per_bar: float, rng: random.Random, register: float = 0.5) -> "MehldauTake":
+        """A take in a bar of ``beats_per_bar``; ``register`` (0-1) places its middle voicings."""
         groupings = GROUPINGS.get(int(round(beats_per_bar)), GROUPINGS[4])
-        return MehldauTake(left_hand=rng.choice(("ostinato", "ostinato", "held", "tenths")),
+        return MehldauTake(left_hand=rng.choice(("ostinato", "ostinato", "ostinato", "held", "tenths")),
                            shapes=tuple(rng.sample(OSTINATO_SHAPES, 2)),
-                           groupings=tuple(rng.sample(groupings, 2)), bass_low=rng.randint(31, 40),
-                           middle=rng.uniform(50, 62), restrike=rng.choice(("hold", "half", "syncopated")),
-                           spacing=rng.choice((1, 2, 3, 5)),
+                           groupings=tuple(rng.sample(groupings, 2)), pulse=0.5 if rng.random() < 0.7 else 1 / 3,
+                           triplet_grouping=rng.choice(((3,), (4,), (3, 3, 2))), bass_low=rng.randint(29, 36),
+                           middle=48 + 16 * register + rng.uniform(-1, 1), restrike=rng.choice(("hold", "half", "syncopated")),
+                           spacing=rng.choice((1, 2, 3, 5)), entries=tuple(rng.sample((0.0, 0.5, 1.0, 1.5), 2)),
                            line_low=rng.randint(61, 70), rhythms=tuple(rng.sample(RHYTHMS, 3)))
 
 
@@ -80,26 +86,23 @@ def _figure(chord: Chord, bass: int, shape: tuple[int, ...]) -> list[int]:
     return figure
 
 
-def _left_hand(perf: Performance, take: MehldauTake, event: ChordEvent, phrase: int, velocity: float) -> None:
-    """The take's left hand over one chord: eighths grouped against the meter, starting on the bass."""
+def _left_hand(perf: Performance, take: MehldauTake, event: ChordEvent, bass: int, phrase: int,
+               velocity: float) -> None:
+    """The take's left hand over one chord: the figure in eighths (or triplets) grouped against the
+    meter, each group starting on the bass; "held" strikes only each group's first note and holds
+    it, "tenths" holds the bass with its tenth."""
     chord = event.chord
-    bass = bass_pitch(chord, take.bass_low)
-    if take.left_hand == "tenths":
-        tenth = nearest((chord.root + _third(chord)) % 12, bass + 15)
-        for beat in range(0, max(1, int(event.duration)), 2):
-            perf.chord(event.start + beat, [bass, tenth], min(2.0, event.duration - beat) - 0.05, velocity + 4)
-        return
     figure = _figure(chord, bass, take.shapes[phrase % 2])
-    grouping = take.groupings[phrase % 2]
-    eighths = max(1, int(round(event.duration * 2)))
+    tenth = above(bass, (chord.root + _third(chord)) % 12, 15)
+    grouping = take.groupings[phrase % 2] if take.pulse == 0.5 else take.triplet_grouping
+    pulses = max(1, int(round(event.duration / take.pulse)))
     group, in_group, size = 0, 0, grouping[0]
-    for eighth in range(eighths):
-        at = event.start + eighth * 0.5
+    for pulse in range(pulses):
+        at = event.start + pulse * take.pulse
         if in_group == 0 or take.left_hand == "ostinato":
-            held = 0.5 * size if take.left_hand == "held" else (0.9 if in_group == 0 else 0.5)
-            length = min(held, event.end - at)  # nothing rings into the next chord
-            perf.add(at, figure[in_group % len(figure)], length,
-                     velocity + (8 if in_group == 0 else 0) - 6)
+            held = take.pulse * (size if take.left_hand != "ostinato" else (1.8 if in_group == 0 else 1.0))
+            pitches = [bass, tenth] if take.left_hand == "tenths" else [figure[in_group % len(figure)]]
+            perf.chord(at, pitches, min(held, event.end - at), velocity + (8 if in_group == 0 else 0) - 6)
         in_group += 1
         if in_group >= size:
             group, in_group = group + 1, 0
@@ -124,18 +127,22 @@ def _open_voicing(chord: Chord, centre: float, spacing: int, floor: int, rng: ra
     return [p + 12 for p in pitches] if pitches[0] <= floor else pitches
 
 
-def _middle(perf: Performance, take: MehldauTake, event: ChordEvent, velocity: float, rng: random.Random) -> None:
-    """Hold (or re-strike) the voicing's outer notes; move its second-highest note stepwise through
-    allowed tones."""
-    floor = max(bass_pitch(event.chord, take.bass_low) + 2, 47)
-    held = _open_voicing(event.chord, take.middle + rng.uniform(-4, 4), take.spacing, floor, rng)
+def _middle(perf: Performance, take: MehldauTake, event: ChordEvent, bass: int, velocity: float,
+            rng: random.Random) -> None:
+    """The open voicing, entering on the change or (displaced) a little after it: its outer notes
+    held or re-struck while its second-highest note moves stepwise through allowed tones."""
+    floor = max(bass + 2, 47)
+    held = _open_voicing(event.chord, take.middle + rng.uniform(-5, 5), take.spacing, floor, rng)
     allowed = set(allowed_pitch_classes(event.chord))
-    strikes = [0.0]
-    if event.duration >= 3 and take.restrike != "hold":
-        strikes.append(event.duration / 2 if take.restrike == "half" else 1.5)
-    if len(held) < 3 or event.duration < 2:
-        perf.chord(event.start, held, event.duration * 0.97, velocity)
+    entry = rng.choice(take.entries)
+    entry = entry if event.duration >= entry + 1 else rng.choice((0.0, 0.5)) if event.duration >= 1 else 0.0
+    span = event.duration - entry
+    if len(held) < 3 or span < 2:
+        perf.chord(event.start + entry, held, span * 0.97, velocity)
         return
+    strikes = [entry]
+    if span >= 3 and take.restrike != "hold":
+        strikes.append(entry + (span / 2 if take.restrike == "half" else 1.5))
     inner = held[-2]
     outer = [p for p in held if p != inner]
     for i, at in enumerate(strikes):
@@ -144,10 +151,10 @@ def _middle(perf: Performance, take: MehldauTake, event: ChordEvent, velocity: f
     direction = rng.choice((-1, 1))
     candidates = [p for p in range(inner - 4, inner + 5) if p % 12 in allowed and p not in outer]
     path = [p for p in sorted(candidates, reverse=direction < 0) if (p - inner) * direction >= 0]
-    path = path[:int(event.duration)] or [inner]
-    length = event.duration / len(path)
+    path = path[:int(span)] or [inner]
+    length = span / len(path)
     for i, pitch in enumerate(path):
-        perf.add(event.start + i * length, pitch, length * 0.95, velocity - 8)
+        perf.add(event.start + entry + i * length, pitch, length * 0.95, velocity - 8)
 
 
 def _line_pitch(previous: int, chord: Chord, rng: random.Random, low: int, high: int) -> int:
@@ -212,18 +219,19 @@ def _break(perf: Performance, take: MehldauTake, events: list[ChordEvent], index
 
 
 def perform(events: list[ChordEvent], beats_per_bar: float, tempo_bpm: float,
-            rng: random.Random) -> Performance:
+            rng: random.Random, register: float = 0.5) -> Performance:
     """Play the chart ``events`` in a Mehldau-inspired style: one seeded take (see the module docstring)."""
-    perf = Performance(events=events)
-    take = MehldauTake.draw(beats_per_bar, rng)
+    perf = Performance(events=events, register=REGISTER)
+    take = MehldauTake.draw(beats_per_bar, rng, register)
+    basses = bass_line(events, take.bass_low, take.bass_low + 16, rng, rng.uniform(0.1, 0.4))
     phrase = 4 * beats_per_bar
     for index, event in enumerate(events):
         if event.chord.is_no_chord:
             _break(perf, take, events, index, rng)
             continue
         velocity = dynamics(event.start, phrase, 38, 84)
-        _left_hand(perf, take, event, int(event.start // phrase), velocity)
-        _middle(perf, take, event, velocity - 6, rng)
+        _left_hand(perf, take, event, basses[index], int(event.start // phrase), velocity)
+        _middle(perf, take, event, basses[index], velocity - 6, rng)
         perf.pedal.append((event.start + 0.02, event.end - 0.05))
     _right_line(perf, take, events, beats_per_bar, rng)
     return perf
