@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -75,29 +76,40 @@ def cold_cli(workspace: Path, threads: int, repeats: int) -> dict:
     env = dict(os.environ, STUDIO_HOME=str(workspace), OMP_NUM_THREADS=str(threads), HF_HUB_OFFLINE="1")
     models = [m for m in COLD_MODELS if m in ("rules", "default") or (REPO / m).is_dir()]
 
-    def run(model: str) -> tuple[float, dict]:
+    def run(model: str) -> tuple[float, float, dict]:
+        """(wall s, CPU s of the child: steadier on a shared machine, summary or error)."""
         command = [sys.executable, "-m", "pipelines.generate", "--model", model, "--style", "gospel", "--chords",
                    CHART, "--seed", "1", "--out", str(workspace / "cold" / f"{model.replace('/', '-')}.mid")]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
         wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         if done.returncode:
-            return wall, {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
-        return wall, json.loads(done.stdout)
+            return wall, cpu, {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
+        return wall, cpu, json.loads(done.stdout)
 
     first = {m: run(m) for m in models}            # exports and times each graph once
     walls: dict[str, list[float]] = {m: [] for m in models}
+    cpus: dict[str, list[float]] = {m: [] for m in models}
     for _ in range(repeats):                       # interleaved, so a busy spell hits every model alike
         for model in models:
-            walls[model].append(run(model)[0])
+            wall, cpu, _ = run(model)
+            walls[model].append(wall)
+            cpus[model].append(cpu)
     median = {m: round(statistics.median(w), 3) for m, w in walls.items()}
-    out = {"first_run_s (exports the graph)": {m: round(w, 2) for m, (w, _) in first.items()},
+    cpu = {m: round(statistics.median(c), 3) for m, c in cpus.items()}
+    out = {"first_run_s (exports the graph)": {m: round(w, 2) for m, (w, _, _) in first.items()},
            "cold_cli_median_s": median, "cold_cli_best_s": {m: round(min(w), 3) for m, w in walls.items()},
-           "engine": {m: s.get("decoding", {}).get("engine", s.get("error", "rules")) for m, (_, s) in first.items()},
-           "default_vs_rules_x": round(median["default"] / median["rules"], 2), "goal_default_vs_rules_x": 2.0,
+           "cold_cli_cpu_median_s": cpu,
+           "engine": {m: s.get("decoding", {}).get("engine", s.get("error", "rules")) for m, (_, _, s) in first.items()},
+           "default_vs_rules_x": round(median["default"] / median["rules"], 2),
+           "default_vs_rules_cpu_x": round(cpu["default"] / cpu["rules"], 2), "goal_default_vs_rules_x": 2.0,
            "goal_adapter_vs_default_x": 1.3}
     for model in models[2:]:
         out[f"{model}_vs_default_x"] = round(median[model] / median["default"], 2)
+        out[f"{model}_vs_default_cpu_x"] = round(cpu[model] / cpu["default"], 2)
     return out
 
 

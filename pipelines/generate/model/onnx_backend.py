@@ -9,7 +9,9 @@ only for batch 1, so the stepper feeds such a step one id at a time when the bat
 ``choose_backend`` exports once per checkpoint into ``<workspace>/.cache/onnx/``, times torch and every
 graph on the same greedy decode, keeps a quantised graph only when its next-token distributions stay
 within ``QUANTIZED_MAX_KL`` of the float graph's, and records the fastest faithful backend; generation
-uses onnxruntime only when it won (``decision.json`` keeps the figures).
+uses onnxruntime only when it won (``decision.json`` keeps the figures, and the graph's shape, so a
+later process decodes from the cached graph without loading torch or the weights). An adapter on a
+scratch base is exported merged into a copy of its base, under a folder named by both their weights.
 """
 from __future__ import annotations
 
