@@ -49,7 +49,7 @@ import re
 from dataclasses import dataclass
 
 from ..common.errors import StudioError
-from .chord_quality import FAMILIES, QualityError, read_quality
+from .chord_quality import FAMILIES as FAMILIES, QualityError, read_quality
 
 NOTE_PCS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 ACCIDENTALS = {"#": 1, "♯": 1, "b": -1, "♭": -1}
