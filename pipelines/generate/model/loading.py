@@ -117,9 +117,9 @@ def adapter_base(folder: Path, card: dict[str, Any], base: str = "") -> Path:
     for candidate in (Path(recorded), checkpoints_dir() / recorded, REPO_ROOT / recorded, folder.parent / recorded):
         if recorded and _is_model_folder(candidate):
             return candidate.resolve()
-    raise StudioError(f"the adapter {folder.name} was trained on base model {recorded or '(none recorded)'!r}, "
-                      "which is not a model folder on this machine; download or copy the base there, or give "
-                      "another base (--base)")
+    raise StudioError(f"the adapter {folder.name} was trained on the base model {recorded or '(none recorded)'!r}, "
+                      f"which is not a model folder on this machine: copy that model's folder to "
+                      f"checkpoints/{Path(recorded).name or '<name>'} or name its folder with --base")
 
 
 @dataclass
