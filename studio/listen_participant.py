@@ -13,6 +13,7 @@ from gradio.context import Context
 
 from pipelines.common.errors import StudioError
 from pipelines.listen import AlreadyVoted, join, progress, record_play, results, vote
+from pipelines.listen.plays import listening_state
 from pipelines.listen.plan import DECIDE_S
 from pipelines.listen.session import EXPERIENCE_LEVELS
 from pipelines.listen.store import describe_test
@@ -100,6 +101,15 @@ def participant_view(settings: StudioSettings, fixed_test_id: str = "") -> Parti
         progress(scope(settings, test), given.strip())  # refuses unknown codes and other tests' codes
         return show(test, given.strip())
 
+    @ui_errors()
+    def before_vote(test: str, code_: str, pair: int, side: str | None) -> None:
+        """Refuse early, with no output (so no error cover over the players); ``vote`` checks again."""
+        if not side:
+            raise StudioError("no choice was made: choose A, B or No preference, then submit")
+        missing = listening_state(scope(settings, test), code_, pair)["missing"]
+        if missing:
+            raise StudioError(missing)
+
     @ui_errors("Play both clips, choose A, B or No preference, then submit")
     def on_vote(test: str, code_: str, pair: int, side: str | None, note: str) -> tuple:
         if not side:
@@ -125,7 +135,8 @@ def participant_view(settings: StudioSettings, fixed_test_id: str = "") -> Parti
                     **private)
     start.click(on_start, [test_id, name, experience], **events).then(**remember)
     resume.click(on_resume, [test_id, code], **events).then(**remember)
-    submit.click(on_vote, [test_id, token, pair_id, choice, comment], **events).then(**remember)
+    submit.click(before_vote, [test_id, token, pair_id, choice], None, show_progress="hidden", **private
+                 ).success(on_vote, [test_id, token, pair_id, choice, comment], **events).then(**remember)
     for side, audio in (("A", audio_a), ("B", audio_b)):
         for gradio_event, play_event in PLAY_EVENTS:  # straight to the server: its clock times the play
             getattr(audio, gradio_event)(on_play(side, play_event), [test_id, token, pair_id], [missing],

@@ -220,7 +220,7 @@ def _wire_organiser(settings: StudioSettings, password: gr.Textbox, form: list, 
         # the export stays outside every served folder; this private temp copy is what gradio
         # copies into its own cache for the download (under a folder named by the content's hash)
         copies = Path(tempfile.mkdtemp(prefix="listen-export-"))
-        return [shutil.copy2(path, copies / Path(path).name) for path in export_csv(test_id).values()]
+        return [str(shutil.copy2(path, copies / Path(path).name)) for path in export_csv(test_id).values()]
 
     private = dict(api_visibility="private")
     viewing = [password, pick, who]

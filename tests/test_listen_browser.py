@@ -16,13 +16,16 @@ from pipelines.listen import results
 def test_participant_votes_three_pairs_and_results_count_them(studio_server, page, monkeypatch):
     url, home = studio_server
     monkeypatch.setenv("STUDIO_HOME", str(home))  # the test lives in the running studio's workspace
-    test_id = make_test(f"browser-{secrets.token_hex(3)}", charts=2, seeds=2)  # 4 pairs
+    test_id = make_test(f"browser-{secrets.token_hex(3)}", charts=2, seeds=2, min_play_s=0.0,
+                        clip_s=0.6)  # 4 pairs, each clip to be played to the end before a vote
 
     page.goto(f"{url}/?listen={test_id}")
     page.get_by_label("Your name (optional)").fill("Dana")
     page.get_by_role("button", name="Start listening").click()
     page.get_by_text("Pair 1 of 4").wait_for(timeout=30_000)
     assert not page.get_by_role("tab", name="Generate").is_visible()  # nothing but the test
+    assert page.get_by_text("0% done").is_visible()
+    missing = page.locator("#listen-missing")
     for number, choice in enumerate(("A", "B", "No preference"), start=1):
         sources = [page.locator(f"#listen-audio-{side} a[download]").first.get_attribute("href",
                                                                                          timeout=10_000)
@@ -32,8 +35,18 @@ def test_participant_votes_three_pairs_and_results_count_them(studio_server, pag
             with urllib.request.urlopen(source if source.startswith("http") else url + source) as response:
                 assert response.status == 200 and len(response.read()) > 1000
         page.locator("#listen-choice").get_by_text(choice, exact=True).click()
+        if number == 1:  # a vote before playing is refused by the server, with what is missing
+            page.locator("#listen-submit").click()
+            page.get_by_text("A has not been played yet and B has not been played yet").first.wait_for(
+                timeout=30_000)
+            assert page.get_by_text("Pair 1 of 4").is_visible()
+        for side, left in (("a", "Before voting: B has not been played yet."),
+                           ("b", "Both clips heard: choose and submit.")):
+            page.locator(f"#listen-audio-{side}").get_by_role("button", name="Play", exact=True).click()
+            missing.get_by_text(left).wait_for(timeout=30_000)  # the end reached, as the server heard it
         page.locator("#listen-submit").click()
         page.get_by_text(f"Pair {number + 1} of 4").wait_for(timeout=30_000)
+    page.get_by_text("75% done").wait_for(timeout=10_000)
 
     assert "code=" in page.url  # the page's own URL now resumes this participant anywhere
     page.reload()
@@ -60,6 +73,7 @@ def test_participant_votes_three_pairs_and_results_count_them(studio_server, pag
     figures = results(test_id)
     assert figures["overall"]["votes"] == 3 and figures["overall"]["ties"] == 1
     assert figures["per_participant"][0]["name"] == "Dana"
+    assert figures["timing"]["pairs_timed"] == 3 and figures["timing"]["median_heard_per_clip_s"] >= 0.5
 
 
 @pytest.mark.browser
@@ -79,16 +93,27 @@ def test_organiser_creates_closes_and_exports_behind_the_password(studio_home, p
         page.get_by_role("option", name="mehldau", exact=True).click()
         page.get_by_label("Seeds per chart (pairs per chart)").first.fill("1")
         page.get_by_label("Bars per clip").first.fill("2")
+        page.get_by_label("Bars per clip").first.press("Enter")
+        plan = page.locator("#listen-plan")  # what the test asks, before anything is rendered
+        plan.get_by_text("Each participant hears 8 pairs (4 over one pair of systems, 4 hidden checks)").wait_for(
+            timeout=30_000)
+        assert "210 decisive votes" in plan.inner_text() and "minutes" in plan.inner_text()
         create = page.get_by_role("button", name="Create test (renders every clip)")
         create.click()  # no password yet: refused
         page.get_by_text("the admin password is wrong").first.wait_for(timeout=30_000)
         assert _stored_tests() == 0
         page.get_by_label("Admin password").fill("pw-7")
         create.click()
-        page.get_by_text("4 pairs of rules (gospel) vs rules (mehldau)").wait_for(timeout=120_000)
+        page.get_by_text("4 pairs of rules (gospel) vs rules (mehldau) and 4 hidden checks").wait_for(
+            timeout=120_000)
         page.locator("#listen-summary").get_by_text("0 votes").wait_for(timeout=30_000)
         page.get_by_role("button", name="Export votes and clips (CSV)").click()
-        page.locator("a[href*='-clips.csv']").first.wait_for(state="attached", timeout=30_000)
+        download = page.locator("a[href*='-clips.csv']").first
+        download.wait_for(state="attached", timeout=30_000)
+        href = download.get_attribute("href")
+        with urllib.request.urlopen(href if href.startswith("http") else url + href) as response:
+            assert response.read().decode().count("\n") == 1 + 10  # the organiser's download works
+        _participant_cannot_fetch_the_export(url, studio_home)
         page.get_by_role("button", name="Close test (no more votes)").click()
         page.locator("#listen-summary").get_by_text("closed").first.wait_for(timeout=30_000)
         link = page.get_by_role("link", name="?listen=").first.get_attribute("href")
@@ -96,8 +121,24 @@ def test_organiser_creates_closes_and_exports_behind_the_password(studio_home, p
         page.get_by_text("This test is closed").wait_for(timeout=30_000)
     finally:
         stop_studio(proc)
-    exported = list((studio_home / "listen").glob("*/export/*-clips.csv"))
-    assert len(exported) == 1 and len(exported[0].read_text().splitlines()) == 1 + 8  # header + 8 clips
+    exported = list((studio_home / "listen-exports").glob("*/*-clips.csv"))
+    assert len(exported) == 1 and len(exported[0].read_text().splitlines()) == 1 + 10  # 8 clips + 2 copies
+    assert not list((studio_home / "listen").rglob("*.csv"))  # nothing of it in the served folder
+
+
+def _participant_cannot_fetch_the_export(url: str, home) -> None:
+    """A participant who knows a clip's folder (or the studio's layout) asks for the export's files."""
+    import urllib.error
+
+    from pipelines.listen import list_tests
+    from pipelines.listen.store import listen_dir
+
+    test_id = list_tests()[0]["id"]
+    for folder in (listen_dir(test_id) / "export", home / "listen-exports" / test_id):
+        for kind in ("votes", "clips", "participants"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(f"{url}/gradio_api/file={folder}/{test_id}-{kind}.csv")
+            assert refused.value.code in (403, 404)
 
 
 def _stored_tests() -> int:

@@ -103,22 +103,34 @@ def record_play(test_id: str, token: str, pair_id: int, side: str, event: str,
                 db: str | Path | None = None) -> dict:
     """Store one play event of a participant's pair; returns both sides' listening and what is
     still missing (the page shows it)."""
-    from .session import assignment, check_open, participant_row
-
     side = str(side or "").strip().upper()
     if side not in ("A", "B"):
         raise StudioError(f"side must be A or B (got {side!r})")
     if event not in EVENTS:
         raise StudioError(f"a play event must be one of {', '.join(EVENTS)} (got {event!r})")
+    return _listening(test_id, token, pair_id, (side, event), db)
+
+
+def listening_state(test_id: str, token: str, pair_id: int, db: str | Path | None = None) -> dict:
+    """Both sides' listening of a participant's pair and what is still missing, recording nothing."""
+    return _listening(test_id, token, pair_id, None, db)
+
+
+def _listening(test_id: str, token: str, pair_id: int, new_event: tuple[str, str] | None,
+               db: str | Path | None) -> dict:
+    from .session import assignment, check_open, participant_row
+
     now_s = time.time()
     with connect(db) as conn, transaction(conn):
         test = get_test(conn, test_id)
         check_open(test)
         participant = participant_row(conn, test_id, token)
         pair_id = assignment(conn, test_id, participant["id"], pair_id)["pair_id"]
-        conn.execute("INSERT INTO plays (participant_id, pair_id, side, event, at_s) VALUES (?, ?, ?, ?, ?)",
-                     (participant["id"], pair_id, side, event, now_s))
+        if new_event:
+            conn.execute("INSERT INTO plays (participant_id, pair_id, side, event, at_s) VALUES (?, ?, ?, ?, ?)",
+                         (participant["id"], pair_id, *new_event, now_s))
         sides = pair_listening(conn, participant["id"], pair_id, test["min_play_s"] or 0.0, now_s)
-    return {"pair_id": pair_id, "missing": missing_sentence(sides),
+    missing = missing_sentence(sides) if test["min_play_s"] is not None else ""
+    return {"pair_id": pair_id, "missing": missing,
             **{f"heard_{s.lower()}_s": v.heard_s for s, v in sides.items()},
             **{f"plays_{s.lower()}": v.plays for s, v in sides.items()}}
