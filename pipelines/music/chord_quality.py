@@ -220,16 +220,20 @@ def _apply(spec: Spec, kind: str, match: re.Match, only_word: bool) -> None:
         _number(spec, int(text), text, only_word)
 
 def _word_key(kind: str, match: re.Match) -> str:
-    """What a word says, so that the same thing written twice (``C7#9#9``, ``Cmaj7Δ``) is caught."""
+    """What a word says, so that the same thing written twice (``C7#9#9``, ``Cmaj7Δ``, ``C7b13(b6)``,
+    ``C(b9)addb9``) is caught."""
     text = match.group(0)
     if kind in ("majseventh", "majword"):
         return "maj"
-    if kind in ("alteration", "raisedfifth"):
-        if kind == "raisedfifth":
-            return "#5"
+    if kind == "raisedfifth":
+        return "#5"
+    if kind == "flatsix":
+        return "b13"
+    if kind == "alteration":
         return ("b" if text[0] in "b-" else "#") + text[1:]
     if kind == "add":
-        return f"add{ADD_INTERVALS[match.group(1).replace('+', '#')]}"
+        tone = match.group(1).replace("+", "#")
+        return tone if tone[0] in "b#" else f"add{ADD_INTERVALS[tone]}"
     if kind == "omit":
         return f"no{match.group(2)}"
     return text if kind == "number" else kind
