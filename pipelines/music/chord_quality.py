@@ -55,6 +55,7 @@ _FIRST, _LATER = _one_pattern(_PREFIX_WORDS + _WORDS), _one_pattern(_WORDS)   # 
 _FIRST_ROWS = [(re.compile(pattern), kind) for pattern, kind in _PREFIX_WORDS + _WORDS]
 _LATER_ROWS = _FIRST_ROWS[len(_PREFIX_WORDS):]
 _PREFIX_KINDS = {"halfdim", "dim", "aug", "minor"}
+_TONE_KINDS = {"flatsix", "alteration", "raisedfifth", "add", "dom", "number"}
 _PUNCTUATION = re.compile(r"[()\[\],\s]")
 _NORMALISE = str.maketrans({"♭": "b", "♯": "#", "−": "-", "–": "-"})
 
@@ -161,7 +162,15 @@ def _sus(spec: Spec, degree: int) -> None:
 
 
 def _apply(spec: Spec, kind: str, match: re.Match, only_word: bool) -> None:
-    """Apply one word to the spec (the recipe for each kind of word)."""
+    """Apply one word to the spec: a word that names the chord's kind, or one that names a tone."""
+    if kind in _TONE_KINDS:
+        _apply_tone(spec, kind, match, only_word)
+    else:
+        _apply_kind(spec, kind, match)
+
+
+def _apply_kind(spec: Spec, kind: str, match: re.Match) -> None:
+    """Apply a word that says what kind of chord it is: m, dim, ø, aug, sus, alt, 69, maj, no3 ..."""
     text = match.group(0)
     if kind == "omit":
         if match.group(2) == "3":
@@ -199,7 +208,12 @@ def _apply(spec: Spec, kind: str, match: re.Match, only_word: bool) -> None:
         if spec.third == "min" or spec.fifth_by_prefix or text in ("Δ", "△", "^"):
             _set_seventh(spec, "maj", text)       # m(maj) is mMaj7; a bare triangle is maj7
         spec.major_word = True
-    elif kind == "flatsix":
+
+
+def _apply_tone(spec: Spec, kind: str, match: re.Match, only_word: bool) -> None:
+    """Apply a word that names tones: b6, b9, #5, +, add9, a number."""
+    text = match.group(0)
+    if kind == "flatsix":
         if spec.third == "min" and spec.seventh is None and spec.sixth is None:
             spec.sixth = 8
         else:
