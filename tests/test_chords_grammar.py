@@ -126,3 +126,18 @@ def test_every_chord_token_is_a_fixed_point():
         chord = chord_of_token(token)
         assert "CHORD_" + chord.name == token
         assert parse_chord(chord.name).pitch_classes == chord.pitch_classes
+
+
+# iReal Pro's chord qualities, as its editor offers them (each on C).
+IREAL_QUALITIES = ("5 2 add9 + o h sus ^ - ^7 -7 7 7sus h7 o7 ^9 ^13 6 69 ^7#11 ^9#11 ^7#5 -6 -69 -^7 "
+                   "-^9 -9 -11 -7b5 h9 -b6 -#5 9 7b9 7#9 7#11 7b5 7#5 9#11 9b5 9#5 7b13 7#9#5 7#9b5 "
+                   "7#9#11 7b9#11 7b9b5 7b9#5 7b9#9 7b9b13 7alt 13 13#11 13b9 13#9 7b9sus 7susadd3 9sus "
+                   "13sus 7b13sus 11").split()
+
+
+def test_every_ireal_pro_quality_is_read():
+    assert len(IREAL_QUALITIES) == 61
+    names = {quality: parse_chord("C" + quality).name for quality in IREAL_QUALITIES}
+    assert names["h"] == names["h7"] == "Cm7b5" and names["^"] == "Cmaj7" and names["-b6"] == "Cmb6"
+    assert names["2"] == names["add9"] and names["-7b5"] == names["h"]
+    assert len(set(names.values())) == len(IREAL_QUALITIES) - 4   # those four pairs alone share a name
