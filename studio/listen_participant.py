@@ -178,8 +178,8 @@ def show(test_id: str, token: str) -> tuple:
     where = (f"**Pair {pair.number} of {pair.total}** ({state.voted} voted so far)  \n"
              f"`{bar}` {state.voted / state.total:.0%} done, about {max(1, round(minutes))} min left")
     missing = "Before voting: A has not been played yet and B has not been played yet."
-    return (header, hide, show_, hide, where, str(pair.clip_a), str(pair.clip_b), missing, None, "", "", token,
-            pair.pair_id, token)
+    return (header, hide, show_, hide, where, str(pair.clip_a), str(pair.clip_b), missing, None, "", "",
+            token, pair.pair_id, token)
 
 
 def build_participant_page(settings: StudioSettings) -> None:

@@ -100,7 +100,8 @@ def _create_form() -> tuple[list, gr.Button, gr.Markdown, gr.Markdown]:
                                    allow_custom_value=True, label="System 1 (model, adapter or checkpoint)")
             system_2 = gr.Dropdown(systems, value="rules", allow_custom_value=True, label="System 2")
             more = gr.Dropdown(systems, value=[], multiselect=True, allow_custom_value=True,
-                               label="More systems (a round robin of every pair; model@style for another style)")
+                               label="More systems (a round robin of every pair; model@style for "
+                                     "another style)")
         with gr.Row():
             style = gr.Dropdown(list(STYLES), value=STYLES[0], allow_custom_value=True, label="Style")
             style_2 = gr.Dropdown([("same as system 1", ""), *[(s, s) for s in STYLES]], value="",
@@ -115,7 +116,8 @@ def _create_form() -> tuple[list, gr.Button, gr.Markdown, gr.Markdown]:
             seed = gr.Number(value=1, precision=0, minimum=0, label="First seed")
         with gr.Row():
             repeats = gr.Slider(0, 10, value=2, step=1, label="Repeated pairs (hidden, sides swapped)")
-            catches = gr.Slider(0, 10, value=2, step=1, label="Catch trials (hidden, a clip vs a degraded copy)")
+            catches = gr.Slider(0, 10, value=2, step=1,
+                                label="Catch trials (hidden, a clip vs a degraded copy)")
             catch_kind = gr.Dropdown(list(DEGRADATIONS), value=DEGRADATIONS[0], label="Degraded copy")
             min_play = gr.Number(value=0, minimum=0, maximum=120, label="Seconds of each clip before a vote "
                                  "(0 = to the end)")
@@ -134,8 +136,9 @@ def _config(values: tuple) -> ListenTestConfig:
     if not own_charts and chart_set not in chart_sets():  # paths never come from the browser
         raise StudioError(f"chart set must be one of {', '.join(chart_sets())} (got {chart_set!r})")
     form = {"name": test_name, "system_1": first, "system_2": second, "style": style_1,
-            "style_2": second_style or "", "charts": own_charts or chart_set, "seeds_per_chart": seeds_per_chart,
-            "bars": bars_per_clip, "tempo_bpm": tempo_bpm, "seed": first_seed, "more_systems": list(more or []),
+            "style_2": second_style or "", "charts": own_charts or chart_set,
+            "seeds_per_chart": seeds_per_chart, "bars": bars_per_clip, "tempo_bpm": tempo_bpm,
+            "seed": first_seed, "more_systems": list(more or []),
             "repeats": repeats, "catch_trials": catches, "catch_kind": catch_kind, "min_play_s": min_play_s}
     return from_dict(ListenTestConfig, {k: v for k, v in form.items() if v is not None}, "the form")
 

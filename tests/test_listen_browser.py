@@ -95,8 +95,8 @@ def test_organiser_creates_closes_and_exports_behind_the_password(studio_home, p
         page.get_by_label("Bars per clip").first.fill("2")
         page.get_by_label("Bars per clip").first.press("Enter")
         plan = page.locator("#listen-plan")  # what the test asks, before anything is rendered
-        plan.get_by_text("Each participant hears 8 pairs (4 over one pair of systems, 4 hidden checks)").wait_for(
-            timeout=30_000)
+        plan.get_by_text("Each participant hears 8 pairs (4 over one pair of systems, 4 hidden checks)"
+                         ).wait_for(timeout=30_000)
         assert "210 decisive votes" in plan.inner_text() and "minutes" in plan.inner_text()
         create = page.get_by_role("button", name="Create test (renders every clip)")
         create.click()  # no password yet: refused

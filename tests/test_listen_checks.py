@@ -188,8 +188,10 @@ def test_the_export_is_not_served_and_recomputes_every_figure(studio_home):
         assert f"`{column}`" in codebook  # every column is explained
     # one figure by hand from the CSV: the first pair of systems' wins and ties
     first, second = figures["systems"][:2]
-    between = [r for r in rows if r["kind"] == "main" and {r["system_on_a"], r["system_on_b"]} == {first, second}]
+    between = [r for r in rows
+               if r["kind"] == "main" and {r["system_on_a"], r["system_on_b"]} == {first, second}]
     row = figures["all"]["pairwise"][0]
     assert (row["wins_1"], row["wins_2"], row["ties"]) == (
-        sum(r["preferred_system"] == first for r in between), sum(r["preferred_system"] == second for r in between),
+        sum(r["preferred_system"] == first for r in between),
+        sum(r["preferred_system"] == second for r in between),
         sum(r["choice"] == "tie" for r in between))

@@ -53,7 +53,8 @@ def make_test(test_id: str = "demo-abc123", charts: int = 2, seeds: int = 2, see
 
     for chart_index in range(charts):
         for offset in range(seeds):
-            made = [add_clip(system, 440.0 * (1.5 ** i), chart_index, offset) for i, system in enumerate(names)]
+            made = [add_clip(system, 440.0 * (1.5 ** i), chart_index, offset)
+                    for i, system in enumerate(names)]
             items.append((chart_index, offset, made))
             pairs += [(chart_index, f"chart {chart_index}", seed + offset, made[i], made[j], "main", None)
                       for i, j in combinations(range(systems), 2)]

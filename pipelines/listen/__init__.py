@@ -15,5 +15,6 @@ from .store import list_tests, set_status
 from .systems import list_systems
 
 __all__ = ["ListenTestConfig", "AlreadyVoted", "NotListened", "chart_sets", "create_test", "export_csv",
-           "figures_from_export", "join", "list_systems", "list_tests", "load_charts", "plan_test", "plan_text",
+           "figures_from_export", "join", "list_systems", "list_tests", "load_charts", "plan_test",
+           "plan_text",
            "progress", "record_play", "results", "set_status", "vote"]

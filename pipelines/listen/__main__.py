@@ -34,7 +34,8 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create", help="render the clips of a new test and store it")
     create.add_argument("preset", nargs="?", default=None, help="a YAML preset (configs/listen/*.yaml)")
-    create.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE", help="override a field")
+    create.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="override a field")
     plan = commands.add_parser("plan", help="votes needed and minutes per participant, before creating")
     for sub in (create, plan):
         if sub is plan:

@@ -58,7 +58,8 @@ def screen(votes: list[dict], participants: list[dict]) -> list[dict]:
             reasons.append(f"same answer to {consistent} of {len(heard_twice)} repeated pairs")
         out.append({"participant_id": person["participant_id"], "catch_passed": passed,
                     "catch_trials": len(catches), "repeats_consistent": consistent,
-                    "repeats_heard": len(heard_twice), "flagged": bool(reasons), "reason": "; ".join(reasons)})
+                    "repeats_heard": len(heard_twice), "flagged": bool(reasons),
+                    "reason": "; ".join(reasons)})
     return out
 
 
@@ -109,7 +110,8 @@ def block(votes: list[dict], participants: list[dict], systems: list[str]) -> di
     """The figures of one set of main votes: pairwise, ranking, and for two systems the overall
     rate, verdict and the breakdowns per chart, participant and experience level."""
     out = {"votes": len(votes), "participants": len({v["participant_id"] for v in votes}),
-           "pairwise": pairwise(votes, systems), "ranking": ranking(votes, systems) if len(systems) > 2 else []}
+           "pairwise": pairwise(votes, systems),
+           "ranking": ranking(votes, systems) if len(systems) > 2 else []}
     side_a = sum(1 for v in votes if v["choice"] == "A")
     decisive = sum(1 for v in votes if v["choice"] != "tie")
     out["side_a_rate"] = side_a / decisive if decisive else None
@@ -123,8 +125,8 @@ def block(votes: list[dict], participants: list[dict], systems: list[str]) -> di
                                           systems) for p in participants}
     out.update({
         "overall": summary.as_dict(), "verdict": verdict(summary, *systems),
-        "per_chart": [{"chart": c, **summarise(_tally([v for v in votes if v["chart"] == c], systems)).as_dict()}
-                      for c in charts],
+        "per_chart": [{"chart": c, **summarise(_tally([v for v in votes if v["chart"] == c],
+                                                      systems)).as_dict()} for c in charts],
         "per_experience": [{"experience": level, **summarise(_tally(
             [v for v in votes if (v["experience"] or "(not given)") == level], systems)).as_dict()}
             for level in levels],
@@ -167,7 +169,8 @@ def figures(votes: list[dict], participants: list[dict], systems: list[str]) -> 
     legacy = {k: everyone[k] for k in ("overall", "verdict", "per_chart", "per_experience",
                                        "participant_majorities") if k in everyone}
     return {"systems": systems, "participants": len(participants),
-            "completed_participants": sum(1 for p in per_person if p["assigned"] and p["voted"] >= p["assigned"]),
+            "completed_participants": sum(1 for p in per_person
+                                          if p["assigned"] and p["voted"] >= p["assigned"]),
             "screening_rule": SCREENING_RULE, "flagged": len(flagged), "per_participant": per_person,
             "all": everyone, "screened": block([v for v in main if v["participant_id"] not in flagged],
                                                kept_people, systems),

@@ -57,9 +57,11 @@ class ListenTestConfig:
         for entry in self.more_systems:
             model, _, style = str(entry).partition("@")
             if not model.strip():
-                raise StudioError(f"more_systems holds an empty model ({entry!r}); write model or model@style")
+                raise StudioError(f"more_systems holds an empty model ({entry!r}); "
+                                  "write model or model@style")
             if style and not STYLE_PATTERN.match(style.strip()):
-                raise StudioError(f"the style of {entry!r} must be a style name such as gospel (got {style!r})")
+                raise StudioError(f"the style of {entry!r} must be a style name such as gospel "
+                                  f"(got {style!r})")
         labels = self.labels
         if labels[0] == labels[1]:
             raise StudioError(f"both systems are {labels[0]}; pick two different systems "
@@ -72,7 +74,8 @@ class ListenTestConfig:
             if not 0 <= getattr(self, key) <= MAX_CHECKS:
                 raise StudioError(f"{key} must be 0-{MAX_CHECKS} (got {getattr(self, key)})")
         if not 0 <= self.min_play_s <= 120:
-            raise StudioError(f"min_play_s must be 0-120 seconds, 0 meaning to the end (got {self.min_play_s})")
+            raise StudioError(f"min_play_s must be 0-120 seconds, 0 meaning to the end "
+                              f"(got {self.min_play_s})")
         if not 1 <= self.seeds_per_chart <= 16:
             raise StudioError(f"seeds_per_chart must be 1-16 (got {self.seeds_per_chart})")
         if not 1 <= self.bars <= 32:
@@ -184,7 +187,8 @@ def check_size(charts: list[tuple[str, str]], cfg: ListenTestConfig) -> None:
     if pairs > MAX_PAIRS:
         raise StudioError(f"{len(charts)} charts x {cfg.seeds_per_chart} seeds x {len(cfg.system_pairs)} "
                           f"pairs of systems, with {cfg.repeats + cfg.catch_trials} hidden checks, make "
-                          f"{pairs} pairs; at most {MAX_PAIRS} are allowed, use fewer charts, seeds or systems")
+                          f"{pairs} pairs; at most {MAX_PAIRS} are allowed, use fewer charts, seeds or "
+                          "systems")
     if cfg.repeats > main:
         raise StudioError(f"repeats must be at most the {main} pairs there are to repeat (got {cfg.repeats})")
     if cfg.catch_trials > items:

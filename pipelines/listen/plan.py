@@ -48,7 +48,8 @@ def plan_text(plan: dict) -> str:
     low, high = SESSION_MINUTES
     minutes = plan["minutes_per_participant"]
     advice = ("within" if low <= minutes <= high else "shorter than" if minutes < low else "longer than")
-    pairs = (f"{plan['system_pairs']} pairs of systems" if plan["system_pairs"] > 1 else "one pair of systems")
+    pairs = (f"{plan['system_pairs']} pairs of systems" if plan["system_pairs"] > 1
+             else "one pair of systems")
     return (f"Each participant hears {plan['pairs_per_participant']} pairs ({plan['main_pairs']} over "
             f"{pairs}, {plan['hidden_checks']} hidden checks) of about {plan['clip_s']:.0f} s clips: about "
             f"**{minutes:.0f} minutes** each, {advice} the {low}-{high} minutes ITU-R BS.1534 advises "

@@ -127,8 +127,8 @@ def _listening(test_id: str, token: str, pair_id: int, new_event: tuple[str, str
         participant = participant_row(conn, test_id, token)
         pair_id = assignment(conn, test_id, participant["id"], pair_id)["pair_id"]
         if new_event:
-            conn.execute("INSERT INTO plays (participant_id, pair_id, side, event, at_s) VALUES (?, ?, ?, ?, ?)",
-                         (participant["id"], pair_id, *new_event, now_s))
+            conn.execute("INSERT INTO plays (participant_id, pair_id, side, event, at_s) "
+                         "VALUES (?, ?, ?, ?, ?)", (participant["id"], pair_id, *new_event, now_s))
         sides = pair_listening(conn, participant["id"], pair_id, test["min_play_s"] or 0.0, now_s)
     missing = missing_sentence(sides) if test["min_play_s"] is not None else ""
     return {"pair_id": pair_id, "missing": missing,

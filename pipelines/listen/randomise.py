@@ -5,8 +5,9 @@ chart (shuffled inside each chart), side A alternates between the two systems fr
 so each system is A in half of the participant's pairs with the other (within one when the count is
 odd) and in half of each chart's pairs as far as possible. The playing order is then shuffled, and
 the hidden checks are slipped in: catch pairs anywhere but first, with the original on A in half of
-them; each repeat at least ``MIN_REPEAT_GAP`` pairs after its first hearing, sides swapped. Everything is drawn from one generator seeded by the
-test's seed and the participant's token, so the same participant always gets the same sequence.
+them; each repeat at least ``MIN_REPEAT_GAP`` pairs after its first hearing, sides swapped.
+Everything is drawn from one generator seeded by the test's seed and the participant's token, so the
+same participant always gets the same sequence.
 """
 from __future__ import annotations
 

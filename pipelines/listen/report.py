@@ -65,7 +65,8 @@ def ranking_table(block: dict) -> tuple[list[str], list[list]]:
 def screening_table(figures: dict) -> tuple[list[str], list[list]]:
     """Per participant: catch trials passed, repeated pairs answered alike, flagged and why."""
     headers = ["participant", "catch trials passed", "repeats answered alike", "flagged", "why"]
-    rows = [[row["name"] or f"participant {row['participant']}", f"{row['catch_passed']}/{row['catch_trials']}",
+    rows = [[row["name"] or f"participant {row['participant']}",
+             f"{row['catch_passed']}/{row['catch_trials']}",
              f"{row['repeats_consistent']}/{row['repeats_heard']}", "yes" if row["flagged"] else "no",
              row["reason"]] for row in figures["per_participant"]]
     return headers, rows

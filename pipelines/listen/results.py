@@ -173,7 +173,8 @@ def export_csv(test_id: str, out_dir: str | Path | None = None, db: str | Path |
     shutil.rmtree(listen_dir(test_id) / "export", ignore_errors=True)
     meta, votes, participants, clips = load_rows(test_id, db)
     folder = Path(out_dir) if out_dir is not None else export_dir(test_id)
-    return {"votes_csv": str(atomic_write_text(folder / f"{test_id}-votes.csv", _csv(votes, list(VOTE_COLUMNS)))),
+    return {"votes_csv": str(atomic_write_text(folder / f"{test_id}-votes.csv",
+                                               _csv(votes, list(VOTE_COLUMNS)))),
             "participants_csv": str(atomic_write_text(folder / f"{test_id}-participants.csv",
                                                       _csv(participants, list(PARTICIPANT_COLUMNS)))),
             "clips_csv": str(atomic_write_text(folder / f"{test_id}-clips.csv", _csv(clips, CLIP_COLUMNS))),
