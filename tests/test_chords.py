@@ -141,6 +141,12 @@ def test_chart_one_chord_per_bar_without_bars():
     assert len(parse_chart("Cmaj7, Am7,\nDm7 G7")) == 4
 
 
+def test_chart_commas_separate_chords_but_not_tensions_in_brackets():
+    chart = parse_chart("C7(b9,#11), Fmaj7, Dm7 G7(b9,b13)")
+    assert [bar[0].name for bar in chart.bars] == ["C7b9#11", "Fmaj7", "Dm7", "G7b9b13"]
+    assert [c.name for c in parse_chart("| C7(b9,#11) F | B♭7(♯11) |").bars[0]] == ["C7b9#11", "F"]
+
+
 def test_chart_multiline_and_nc():
     chart = parse_chart("| C | F |\n| N.C. | G7 |")
     assert len(chart) == 4 and chart.bars[2][0].is_no_chord

@@ -241,7 +241,8 @@ def parse_chart(text: str) -> Chart:
                 segments.pop()
             raw_bars.extend(segments)
     else:
-        raw_bars = [[token] for token in re.split(r"[\s,]+", text.strip()) if token]
+        # a comma separates chords, except inside a chord's brackets: C7(b9,#11)
+        raw_bars = [[token] for token in re.split(r"\s+|,(?![^(]*\))", text.strip()) if token]
     bars: list[tuple[Chord, ...]] = []
     for number, tokens in enumerate(raw_bars, start=1):
         if not tokens:
