@@ -72,6 +72,8 @@ REFUSED = [  # symbol, the part the sentence must name
     ("CTristan", "music21 name"),
     ("Cpower", "music21 name"),
     ("Cdom7dim5", "music21 name"),
+    ("C7(b9,", "brackets in '7(b9,' do not pair up"),
+    ("Cmaj7#11)", "do not pair up"),
     ("H7", "note name A-G"),
     ("7", "note name A-G"),
 ]

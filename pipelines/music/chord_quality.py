@@ -255,6 +255,8 @@ def _word_key(kind: str, match: re.Match) -> str:
 
 def read_quality(text: str) -> Quality:
     """Read the text after the root (``"m7(b5)"``); QualityError names the part that makes no sense."""
+    if text.count("(") != text.count(")") or text.count("[") != text.count("]"):
+        raise QualityError(f"the brackets in {text!r} do not pair up")
     cleaned = _PUNCTUATION.sub("", text.translate(_NORMALISE))
     if cleaned.lower() in REFUSED_NAMES:
         raise QualityError(f"{cleaned!r} is a music21 name, not a lead-sheet chord; write the chord "
