@@ -69,7 +69,7 @@ def smeared_onsets(piece: Piece) -> int:
 
 
 def shared_note_share(a: Piece, b: Piece) -> float:
-    """Notes two takes share: |A ∩ B| / min(|A|, |B|) over (onset tick, pitch) pairs; 0 when one is empty."""
+    """Notes two takes share: |A ∩ B| / min(|A|, |B|) over (onset tick, pitch) pairs, 0 if one is empty."""
     keys_a = {(onset_tick(n), n.pitch) for n in a.notes}
     keys_b = {(onset_tick(n), n.pitch) for n in b.notes}
     smaller = min(len(keys_a), len(keys_b))

@@ -174,7 +174,8 @@ def bass_pitch(chord: Chord, low: int = 33) -> int:
     return low + ((chord.bass_pc - low) % 12)
 
 
-def bass_line(events: list[ChordEvent], low: int, high: int, rng: random.Random, leap_rate: float) -> list[int | None]:
+def bass_line(events: list[ChordEvent], low: int, high: int, rng: random.Random,
+              leap_rate: float) -> list[int | None]:
     """Each chord's bass (root or slash bass) inside [low, high]: the pitch nearest the bass before
     it (a line that moves by the smallest steps), or with ``leap_rate`` the next nearest (a leap,
     often the octave); None for N.C."""
@@ -212,10 +213,11 @@ def scale_walk(chord: Chord, start_pitch: int, target_pitch: int, steps: int) ->
     return path[-steps:] if steps else []
 
 
-def next_event(events: list[ChordEvent], index: int) -> ChordEvent | None:
+def next_chord(events: list[ChordEvent], index: int) -> Chord | None:
+    """The first chord (not N.C.) after event ``index``."""
     for event in events[index + 1:]:
         if not event.chord.is_no_chord:
-            return event
+            return event.chord
     return None
 
 

@@ -8,7 +8,7 @@ right hand alone; a melody register, voicing size and spread for the right hand'
 voicings, the melody on top, now and then doubled an octave down; how often it crushes into the
 3rd, suspends a dominant, passes through the #IV diminished chord; and the fill it plays at phrase
 ends (a descending pentatonic run with its blue note, a rising one, or a triplet turn). The voicing
-on each onset follows a melody that wanders around the register, so every chord is voiced afresh.
+on each onset follows a melody shaped by the take's contour through each phrase, so chords are voiced afresh.
 """
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ from dataclasses import dataclass
 
 from ...music.chords import Chord, ChordEvent, parse_chord
 from ...music.chords import TOKEN_ROOTS as ROOTS
-from .common import (Performance, above, allowed_pitch_classes, bass_line, dynamics, nearest,
+from .common import (Performance, above, allowed_pitch_classes, bass_line, dynamics, nearest, next_chord,
                      previous_chord, scale_walk, voicing)
 
 REGISTER = (28, 100)  # MIDI: E1 to E7, where a gospel pianist plays
+RIGHT_HAND_LOW = 52   # the right hand stays above the bass line (28-51)
 Cell = tuple[tuple[float, float], ...]  # (onset, duration) in beats inside a one- or two-beat cell
 CELLS: dict[str, tuple[Cell, ...]] = {  # the last cell of each bank is a rest
     "straight": (((0, 1.0),), ((0, 0.5), (0.5, 0.5)), ((0.5, 0.5),), ((0, 1.5), (1.5, 0.5)),
@@ -37,7 +38,15 @@ CONTOURS = {  # the melody's shape over a phrase, -1..1 at its start, middle and
     "arch": (-1.0, 1.0, -0.5), "fall": (1.0, 0.0, -1.0), "rise": (-1.0, 0.0, 1.0), "valley": (1.0, -1.0, 0.5),
 }
 PUSH_BEATS = {"straight": 0.5, "shuffle": 1 / 3, "sixteenths": 0.5}
-LEFT_HANDS = ("octaves", "root_fifth", "tenths", "pump", "walking")
+# (beat, intervals above the bass, or "5" / "10": the chord's fifth / tenth), repeated every 4 beats
+LEFT_HAND_PATTERNS = {
+    "octaves": ((0, (0, 12)), (2, (0, 12))),
+    "root_fifth": ((0, (0,)), (1, "5"), (2, (12,)), (3, "5")),
+    "tenths": ((0, (0, "10")), (2, ("5", "10"))),
+    "pump": ((0, (0, 12)), (1.5, (0, 12)), (3, ("5",))),
+    "walking": ((0, (0, 12)), (1, "5"), (2, (12,)), (3, "5")),
+}
+LEFT_HANDS = tuple(LEFT_HAND_PATTERNS)
 
 
 @dataclass(frozen=True)
@@ -63,26 +72,30 @@ class GospelTake:
 
     @staticmethod
     def draw(tempo_bpm: float, rng: random.Random, register: float = 0.5) -> "GospelTake":
-        """A take at ``tempo_bpm``; ``register`` (0-1) places its melody from low and warm to high and bright."""
+        """A take at ``tempo_bpm``; ``register`` (0-1) places its melody, low and warm to high and bright."""
         feel = "shuffle" if tempo_bpm < 80 else ("straight" if tempo_bpm <= 110 else "sixteenths")
         if abs(tempo_bpm - 80) <= 4 or abs(tempo_bpm - 110) <= 4:
             feel = rng.choice(("shuffle", "straight") if tempo_bpm < 95 else ("straight", "sixteenths"))
         hands = LEFT_HANDS if feel == "shuffle" else tuple(h for h in LEFT_HANDS if h != "tenths")
         bank = CELLS[feel]
         return GospelTake(feel=feel, left_hand=rng.choice(hands), bass_low=rng.randint(28, 34),
-                          melody=61 + 29 * register + rng.uniform(-1, 1), sizes=rng.choice(((3, 4), (4,), (4, 4, 5), (4, 5))),
+                          melody=61 + 29 * register + rng.uniform(-1, 1),
+                          sizes=rng.choice(((3, 4), (4,), (4, 4, 5), (4, 5))),
                           cells=tuple(rng.sample(bank[:-1], 3)) + ((bank[-1],) if rng.random() < 0.5 else ()),
                           contour=rng.choice(tuple(CONTOURS)), range_semitones=rng.uniform(2, 6),
                           double_rate=rng.uniform(0.1, 0.5), drop2_rate=rng.uniform(0.0, 0.6),
-                          push_rate=rng.uniform(0.3, 0.9), late_rate=rng.uniform(0.0, 0.4), lh_push_rate=rng.uniform(0.0, 0.8),
-                          walk_rate=rng.uniform(0.2, 0.8), crush_rate=rng.uniform(0.05, 0.35),
-                          fill=rng.choice(("down", "up", "turn")))
+                          push_rate=rng.uniform(0.3, 0.9), late_rate=rng.uniform(0.0, 0.4),
+                          lh_push_rate=rng.uniform(0.0, 0.8), walk_rate=rng.uniform(0.2, 0.8),
+                          crush_rate=rng.uniform(0.05, 0.35), fill=rng.choice(("down", "up", "turn")))
 
 
 def _melody(take: GospelTake, position: float) -> float:
     """The melody's target pitch at ``position`` (0-1) through a phrase: the take's contour."""
     start, middle, end = CONTOURS[take.contour]
-    shape = start + (middle - start) * position * 2 if position < 0.5 else middle + (end - middle) * (position - 0.5) * 2
+    if position < 0.5:
+        shape = start + (middle - start) * position * 2
+    else:
+        shape = middle + (end - middle) * (position - 0.5) * 2
     return take.melody + take.range_semitones * shape
 
 
@@ -93,7 +106,8 @@ def _rhythm(take: GospelTake, length: float, rng: random.Random) -> list[tuple[f
     at = 0.0
     on_the_change = [c for c in take.cells if c and c[0][0] == 0] or [CELLS[take.feel][0]]
     while at < length - 1e-6:
-        cell = rng.choice(on_the_change) if at == 0 and rng.random() >= take.late_rate else rng.choice(take.cells)
+        on_time = at == 0 and rng.random() >= take.late_rate
+        cell = rng.choice(on_the_change) if on_time else rng.choice(take.cells)
         span = 2.0 if cell and cell[-1][0] + cell[-1][1] > 1.0 + 1e-6 else 1.0
         if at + span > length + 1e-6:
             cell, span = ((0, length - at),), length - at
@@ -113,9 +127,7 @@ def _left_hand(perf: Performance, take: GospelTake, event: ChordEvent, bass: int
     if following is not None and span >= 2 and until >= event.end - 1e-6 and rng.random() < take.walk_rate:
         walk = scale_walk(chord, bass, following, rng.choice((2, 3)) if span >= 3 else 2)
     walk_from = span - 0.5 * len(walk)
-    pattern = {"octaves": ((0, (0, 12)), (2, (0, 12))), "root_fifth": ((0, (0,)), (1, "5"), (2, (12,)), (3, "5")),
-               "tenths": ((0, (0, "10")), (2, ("5", "10"))), "pump": ((0, (0, 12)), (1.5, (0, 12)), (3, ("5",))),
-               "walking": ((0, (0, 12)), (1, "5"), (2, (12,)), (3, "5"))}[take.left_hand]
+    pattern = LEFT_HAND_PATTERNS[take.left_hand]
     tenth = above(bass, (chord.root + (3 if chord.family in ("min", "hdim", "dim") else 4)) % 12, 15)
     cycles = [(beat + 4 * cycle, shape) for cycle in range(int(span // 4) + 1) for beat, shape in pattern]
     for beat, shape in cycles:
@@ -136,7 +148,7 @@ def _fill(perf: Performance, take: GospelTake, chord: Chord, start: float, lengt
     scale = [0, 3, 5, 7, 10] if minor else [0, 2, 4, 7, 9]
     blue = 6 if chord.family == "maj" else 3
     pcs = {(chord.root + i) % 12 for i in scale + [blue]} & set(allowed_pitch_classes(chord))
-    notes = [p for p in range(top - 14, top + 1) if p % 12 in pcs]
+    notes = [p for p in range(max(top - 14, RIGHT_HAND_LOW), top + 1) if p % 12 in pcs]
     step = 1 / 3 if take.fill == "turn" else 0.25
     if take.fill == "down":
         notes = notes[::-1]
@@ -150,8 +162,8 @@ def _comp(perf: Performance, take: GospelTake, chord: Chord, at: float, duration
           velocity: float, rng: random.Random, crush_from: float | None = None) -> None:
     """One right-hand voicing, perhaps doubled or spread, crushed into from a 16th before (not
     before ``crush_from``, where the chord starts)."""
-    voiced = voicing(chord, melody, rng.choice(take.sizes), drop2=rng.random() < take.drop2_rate, rng=rng)
-    if rng.random() < take.double_rate and len(voiced) <= 5:
+    voiced = voicing(chord, melody, rng.choice(take.sizes), RIGHT_HAND_LOW, rng.random() < take.drop2_rate, rng)
+    if rng.random() < take.double_rate and len(voiced) <= 5 and voiced[-1] - 12 >= RIGHT_HAND_LOW:
         voiced = sorted(set(voiced + [voiced[-1] - 12]))
     third = next((p for p in voiced if (p - chord.root) % 12 == 4), None)
     if (third is not None and chord.family in ("maj", "dom") and crush_from is not None
@@ -160,10 +172,33 @@ def _comp(perf: Performance, take: GospelTake, chord: Chord, at: float, duration
     perf.chord(at, voiced, duration * 0.95, velocity + (6 if at % 1 else 0))
 
 
+def _right_hand(perf: Performance, take: GospelTake, event: ChordEvent, length: float, phrase: float,
+                phrase_end: bool, sus: bool, velocity: float, rng: random.Random) -> bool:
+    """The comping over the first ``length`` beats of ``event``: voicings on the take's rhythm, the
+    first perhaps a sus4 resolving to the 3rd, and at a phrase end a fill once the chord has been
+    voiced. True when the sus4 was played (an outside note)."""
+    chord, voiced_once, sus_played = event.chord, False, False
+    for onset, duration in _rhythm(take, length, rng):
+        melody = _melody(take, (event.start + onset) % phrase / phrase) + rng.uniform(-1.5, 1.5)
+        at = event.start + onset
+        if phrase_end and voiced_once and onset >= length - 1.0 - 1e-6:
+            _fill(perf, take, chord, at, length - onset, int(melody) + 5, velocity)
+            break
+        if sus and onset == 0 and duration >= 1:
+            voiced = voicing(chord, melody, 4)
+            perf.chord(at, [p + 1 if (p - chord.root) % 12 == 4 else p for p in voiced], 0.5, velocity)
+            perf.chord(at + 0.5, voiced, duration - 0.55, velocity - 4)
+            sus, sus_played = False, True
+        else:
+            _comp(perf, take, chord, at, duration, melody, velocity, rng, crush_from=event.start)
+        voiced_once = True
+    return sus_played
+
+
 def _passing_chord(chord: Chord, following: ChordEvent | None, event: ChordEvent) -> Chord | None:
     """The #IV diminished chord between IV and I, when the chart moves from a major chord down a fifth."""
-    if (following is None or event.duration < 2 or chord.family != "maj" or abs(following.start - event.end) > 1e-6
-            or (following.chord.root - chord.root) % 12 != 7):
+    if (following is None or event.duration < 2 or chord.family != "maj"
+            or abs(following.start - event.end) > 1e-6 or (following.chord.root - chord.root) % 12 != 7):
         return None
     return parse_chord(f"{ROOTS[(chord.root + 1) % 12]}dim7")
 
@@ -192,25 +227,16 @@ def perform(events: list[ChordEvent], beats_per_bar: float, tempo_bpm: float,
         passing = _passing_chord(chord, following, event) if outside_budget and rng.random() < 0.5 else None
         outside_budget -= passing is not None
         body = event.duration - (1.0 if passing else 0.0)
-        push = PUSH_BEATS[take.feel] if following and not passing and body >= 1 and rng.random() < take.push_rate else 0
+        pushing = following is not None and not passing and body >= 1 and rng.random() < take.push_rate
+        push = PUSH_BEATS[take.feel] if pushing else 0
         lh_push = bool(push) and following.duration >= 2 and rng.random() < take.lh_push_rate
-        _left_hand(perf, take, event, basses[index], basses[index + 1] if following and not push and not passing
-                   else None, event.start + body - push, pushed_in, velocity - 4, rng)
+        walk_to = basses[index + 1] if following and not push and not passing else None
+        _left_hand(perf, take, event, basses[index], walk_to, event.start + body - push, pushed_in,
+                   velocity - 4, rng)
         phrase_end = following is not None and abs(event.end % phrase) < 1e-6 and not passing and body >= 2
         sus = chord.family == "dom" and outside_budget > 0 and rng.random() < 0.3
-        for onset, duration in _rhythm(take, body - push, rng):
-            melody = _melody(take, (event.start + onset) % phrase / phrase) + rng.uniform(-1.5, 1.5)
-            at = event.start + onset
-            if phrase_end and onset >= body - 1.0 - 1e-6:
-                _fill(perf, take, chord, at, body - push - onset, int(melody) + 5, velocity)
-                break
-            if sus and onset == 0 and duration >= 1:
-                voiced = voicing(chord, melody, 4)
-                perf.chord(at, [p + 1 if (p - chord.root) % 12 == 4 else p for p in voiced], 0.5, velocity)
-                perf.chord(at + 0.5, voiced, duration - 0.55, velocity - 4)
-                outside_budget, sus = outside_budget - 1, False
-                continue
-            _comp(perf, take, chord, at, duration, melody, velocity, rng, crush_from=event.start)
+        outside_budget -= _right_hand(perf, take, event, body - push, phrase, phrase_end, sus, velocity, rng)
+        melody = _melody(take, event.end % phrase / phrase)
         pushed_in = False
         if push:
             at = event.end - push
@@ -227,10 +253,11 @@ def perform(events: list[ChordEvent], beats_per_bar: float, tempo_bpm: float,
     return perf
 
 
-def _no_chord(perf: Performance, take: GospelTake, events: list[ChordEvent], index: int, melody: float) -> None:
+def _no_chord(perf: Performance, take: GospelTake, events: list[ChordEvent], index: int,
+              melody: float) -> None:
     """A N.C. bar is a break: the right hand alone plays a fill on the chord before it (or after it)."""
     event = events[index]
-    chord = previous_chord(events, index) or next((e.chord for e in events[index:] if not e.chord.is_no_chord), None)
+    chord = previous_chord(events, index) or next_chord(events, index)
     if chord is not None:
         _fill(perf, take, chord, event.start, min(event.duration, 2.0), int(melody) + 5, 80)
         if event.duration >= 3:

@@ -15,8 +15,8 @@ import random
 from dataclasses import dataclass
 
 from ...music.chords import Chord, ChordEvent
-from .common import (Performance, above, allowed_pitch_classes, bass_line, colour_intervals, dynamics, nearest,
-                     previous_chord)
+from .common import (Performance, above, allowed_pitch_classes, bass_line, colour_intervals, dynamics,
+                     nearest, next_chord, previous_chord)
 
 REGISTER = (28, 100)  # MIDI: E1 to E7
 OSTINATO_SHAPES = (  # intervals above the bass for the broken-chord figure
@@ -54,10 +54,13 @@ class MehldauTake:
         groupings = GROUPINGS.get(int(round(beats_per_bar)), GROUPINGS[4])
         return MehldauTake(left_hand=rng.choice(("ostinato", "ostinato", "ostinato", "held", "tenths")),
                            shapes=tuple(rng.sample(OSTINATO_SHAPES, 2)),
-                           groupings=tuple(rng.sample(groupings, 2)), pulse=0.5 if rng.random() < 0.7 else 1 / 3,
+                           groupings=tuple(rng.sample(groupings, 2)),
+                           pulse=0.5 if rng.random() < 0.7 else 1 / 3,
                            triplet_grouping=rng.choice(((3,), (4,), (3, 3, 2))), bass_low=rng.randint(29, 36),
-                           middle=48 + 16 * register + rng.uniform(-1, 1), restrike=rng.choice(("hold", "half", "syncopated")),
-                           spacing=rng.choice((1, 2, 3, 5)), entries=tuple(rng.sample((0.0, 0.5, 1.0, 1.5), 2)),
+                           middle=48 + 16 * register + rng.uniform(-1, 1),
+                           restrike=rng.choice(("hold", "half", "syncopated")),
+                           spacing=rng.choice((1, 2, 3, 5)),
+                           entries=tuple(rng.sample((0.0, 0.5, 1.0, 1.5), 2)),
                            line_low=rng.randint(61, 70), rhythms=tuple(rng.sample(RHYTHMS, 3)))
 
 
@@ -113,7 +116,8 @@ def _open_voicing(chord: Chord, centre: float, spacing: int, floor: int, rng: ra
     """3-4 notes from around ``centre`` up (all above ``floor``): the 3rd and 7th (either lowest)
     and one or two of the chord's colours, each at least ``spacing`` semitones above the last (2:
     seconds inside, 5: a quartal-like spread); over a slash bass the chord's root is among them."""
-    guide = [(chord.root + _third(chord)) % 12] + [(chord.root + i) % 12 for i in chord.core if i in (9, 10, 11)][:1]
+    sevenths = [(chord.root + i) % 12 for i in sorted(chord.core) if i in (9, 10, 11)]
+    guide = [(chord.root + _third(chord)) % 12] + sevenths[:1]
     if _fifth(chord) != 7 and _fifth(chord) in chord.core:  # a b5 or #5 names the chord
         guide.append((chord.root + _fifth(chord)) % 12)
     colours = [pc for pc in ((chord.root + i) % 12 for i in colour_intervals(chord)) if pc not in guide]
@@ -201,10 +205,11 @@ def _right_line(perf: Performance, take: MehldauTake, events: list[ChordEvent], 
             step += 1
 
 
-def _break(perf: Performance, take: MehldauTake, events: list[ChordEvent], index: int, rng: random.Random) -> None:
+def _break(perf: Performance, take: MehldauTake, events: list[ChordEvent], index: int,
+           rng: random.Random) -> None:
     """A N.C. bar: a short line alone on the chord before it (or after it), then silence."""
     event = events[index]
-    chord = previous_chord(events, index) or next((e.chord for e in events[index:] if not e.chord.is_no_chord), None)
+    chord = previous_chord(events, index) or next_chord(events, index)
     if chord is None:
         return
     pitch, beat = take.line_low + 10, event.start
