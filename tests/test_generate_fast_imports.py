@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from test_generate_model_adapters import write_adapter
 from test_generate_model_fixtures import write_tiny_checkpoint
 
-HEAVY = ("torch", "transformers", "peft")
+REPO = Path(__file__).resolve().parents[1]
 CHART = "| Dm7 | G7 | Cmaj7 | A7 |"
 TAKE = """
 import json, sys
@@ -45,7 +46,7 @@ def test_a_take_through_a_cached_graph_imports_neither_torch_nor_transformers(mo
     exported = main(_cli(model, tmp_path / "first.mid", "--backend", "onnxruntime"))  # exports, in this process
     assert exported["decoding"]["backend"] == "onnxruntime"
     done = subprocess.run([sys.executable, "-c", TAKE, *_cli(model, tmp_path / "cold.mid", "--backend", "onnxruntime")],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["heavy"] == [] and report["engine"] == exported["decoding"]["engine"]
