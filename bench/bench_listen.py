@@ -1,8 +1,14 @@
-"""How fast the listening-test store is: joins, votes (one FULL-sync transaction each) and results.
+"""How fast the listening-test store is, and how long a participant's session takes.
 
     python bench/bench_listen.py [--participants 50] [--pairs 24]
+        joins, votes (one FULL-sync transaction each) and results, in milliseconds; and the decisive
+        votes a pair of systems needs for a 60/40 preference at p < 0.05 with 80 % power
+    python bench/bench_listen.py --session [--bars 8] [--tempo 90] [--seeds 4] [--repeats 2] [--catches 2]
+        a 20-pair test (4 charts x 4 seeds + hidden checks) made with the rule-based engines, served by
+        app.py, and one scripted participant through the real endpoints: every clip played to the end
+        in real time (the server enforces it), then a vote. Minutes measured beside the plan's estimate.
 
-Runs in a temporary workspace; prints one JSON object (latencies in milliseconds).
+Runs in a temporary workspace; prints one JSON object.
 """
 from __future__ import annotations
 
@@ -22,8 +28,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--participants", type=int, default=50)
     parser.add_argument("--pairs", type=int, default=24, help="pairs in the test (charts x seeds)")
+    parser.add_argument("--session", action="store_true", help="time a scripted participant's session")
+    parser.add_argument("--bars", type=int, default=8)
+    parser.add_argument("--tempo", type=float, default=90.0)
+    parser.add_argument("--seeds", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--catches", type=int, default=2)
     args = parser.parse_args()
     os.environ["STUDIO_HOME"] = tempfile.mkdtemp(prefix="bench_listen_")
+    if args.session:
+        session(args)
+        return
+    store(args)
+
+
+def store(args: argparse.Namespace) -> None:
+    """Latencies of the store's operations with ``args.participants`` voting on every pair."""
+    from pipelines.listen.stats import votes_needed
 
     from pipelines.listen.results import results, votes_csv
     from pipelines.listen.session import join, progress, vote
@@ -70,7 +91,83 @@ def main() -> None:
     print(json.dumps({"participants": args.participants, "pairs": args.pairs,
                       "votes": figures["overall"]["votes"], "join_ms": summary(join_ms),
                       "next_pair_ms": summary(next_ms), "vote_ms": summary(vote_ms),
-                      "results_ms": round(results_ms, 1), "votes_csv_ms": round(csv_ms, 1)}, indent=2))
+                      "results_ms": round(results_ms, 1), "votes_csv_ms": round(csv_ms, 1),
+                      "decisive_votes_for_60_40_at_80pct_power": votes_needed(0.6, 0.05, 0.8)}, indent=2))
+
+
+def call(url: str, api_name: str, *args):
+    """A named endpoint over plain HTTP (POST, then the event stream); RuntimeError on an error event."""
+    import urllib.request
+
+    body = json.dumps({"data": list(args)}).encode()
+    request = urllib.request.Request(f"{url}/gradio_api/call/{api_name}", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        event_id = json.loads(response.read())["event_id"]
+    with urllib.request.urlopen(f"{url}/gradio_api/call/{api_name}/{event_id}", timeout=60) as response:
+        lines = response.read().decode().splitlines()
+    event = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("event:"))
+    data = [line.split(":", 1)[1].strip() for line in lines if line.startswith("data:")][-1]
+    if event != "complete":
+        raise RuntimeError(f"{api_name}: {data}")
+    return json.loads(data)[0]
+
+
+def session(args: argparse.Namespace) -> None:
+    """Make a test, serve it, and time one scripted participant who plays every clip to the end."""
+    import socket
+    import subprocess
+    import urllib.request
+
+    from pipelines.listen import ListenTestConfig, create_test
+    from pipelines.listen.plan import DECIDE_S
+
+    cfg = ListenTestConfig(name="session bench", system_1="rules", system_2="rules", style="gospel",
+                           style_2="mehldau", charts="turnarounds", seeds_per_chart=args.seeds,
+                           bars=args.bars, tempo_bpm=args.tempo, repeats=args.repeats, catch_trials=args.catches)
+    t0 = time.perf_counter()
+    made = create_test(cfg)
+    create_s = time.perf_counter() - t0
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, STUDIO_WARMUP="0", GRADIO_ANALYTICS_ENABLED="False")
+    server = subprocess.Popen([sys.executable, str(root / "app.py"), "--listen-only", made["test_id"],
+                               "--port", str(port)], cwd=root, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(url + "/", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        heard_s, started = 0.0, time.perf_counter()
+        state = call(url, "listen_join", made["test_id"], "scripted", "")
+        while state["next_pair"] is not None:
+            for side in ("A", "B"):
+                call(url, "listen_play", made["test_id"], state["token"], state["next_pair"], side, "play")
+                time.sleep(state["next_clip_s"])
+                heard_s += state["next_clip_s"]
+                call(url, "listen_play", made["test_id"], state["token"], state["next_pair"], side, "ended")
+            state = call(url, "listen_vote", made["test_id"], state["token"], state["next_pair"], "A", "")
+        session_s = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    pairs = state["total"]
+    plan = made["plan"]
+    print(json.dumps({"pairs": pairs, "bars": args.bars, "tempo_bpm": args.tempo,
+                      "create_s": round(create_s, 1), "session_minutes_measured": round(session_s / 60, 2),
+                      "listening_minutes": round(heard_s / 60, 2),
+                      "machinery_s_per_pair": round((session_s - heard_s) / pairs, 3),
+                      "plan_minutes_per_participant": plan["minutes_per_participant"],
+                      "plan_decide_s_per_pair": DECIDE_S,
+                      "measured_plus_decide_minutes": round((session_s + pairs * DECIDE_S) / 60, 2),
+                      "decisive_votes_for_60_40_at_80pct_power": plan["votes_needed_per_system_pair"]},
+                     indent=2))
 
 
 if __name__ == "__main__":
