@@ -182,13 +182,28 @@ def test_cli_refuses_with_one_sentence_and_exit_2(studio_home):
             1,
             "out of memory (RAM)",
         ),
-        ("step 12 loss 3.2", -9, "killed by the system, probably out of memory"),
+        ("step 12 loss 3.2", -9, "killed by a signal from outside the studio (SIGKILL)"),
+        ("step 12 loss 3.2", 137, "killed by a signal from outside the studio (SIGKILL)"),
+        ("step 12 loss 3.2", -15, "killed by a signal from outside the studio (SIGTERM)"),
         ("error: dataset 'x' has no tokens", 2, "bad config or input: dataset 'x'"),
         ("ValueError: something odd", 1, "exited with status 1: ValueError: something odd"),
     ],
 )
 def test_failures_become_plain_sentences(tail, code, expected):
     assert expected in explain_failure(tail, code)
+
+
+def test_out_of_memory_only_when_the_system_counted_it(tmp_path):
+    from pipelines.train.process import oom_kill_count, read_counter
+
+    assert "ran out of memory" in explain_failure("step 12", -9, oom_killed=True)
+    assert "out of memory" not in explain_failure("step 12", -9, oom_killed=False)
+    assert "not readable" in explain_failure("step 12", -9, oom_killed=None)
+    events = tmp_path / "memory.events"  # the cgroup v2 file's shape
+    events.write_text("low 0\nhigh 0\nmax 3\noom 2\noom_kill 1\noom_group_kill 0\n")
+    assert read_counter(events, "oom_kill") == 1 and read_counter(events, "absent") is None
+    count = oom_kill_count()  # this machine's own counter (cgroup v1/v2 or /proc/vmstat)
+    assert count is None or count >= 0
 
 
 def test_ema_and_resume_marks():

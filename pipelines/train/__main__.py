@@ -1,8 +1,9 @@
-"""python -m pipelines.train start|run|status|stop|abort|resume|continue|list|delete|check|export|supervise
+"""python -m pipelines.train start|run|status|stop|skip|abort|resume|continue|list|delete|check|export|...
 
-start CONFIG.yaml [--set key=value ...]      start detached; prints the run id
+start CONFIG.yaml [--set key=value ...]      start detached (queued while another run trains); prints the run id
 run CONFIG.yaml [--set ...] [--run-dir DIR]  train in the foreground (what start runs)
-status RUN_ID | stop RUN_ID | abort RUN_ID | resume RUN_ID | delete RUN_ID
+status RUN_ID | stop RUN_ID | skip RUN_ID | abort RUN_ID | resume RUN_ID | delete RUN_ID
+compare RUN_ID RUN_ID...                      best losses side by side and the config keys that differ
 continue RUN_ID [--preset stage2_gospel] [--set ...]   a stage-2 run from RUN_ID's best checkpoint
 list                                          every run with its true state
 check CONFIG.yaml [--set ...]                 refusals and the dataset's sequence-length report
@@ -34,8 +35,11 @@ def _parser() -> Any:
         if name == "run":
             p.add_argument("--run-dir", default=None)
             p.add_argument("--resume-step", type=int, default=0)
-    for name in ("status", "stop", "abort", "resume", "delete"):
+        if name == "start":
+            p.add_argument("--preset-label", default=None, help="what the run history calls this config")
+    for name in ("status", "stop", "skip", "abort", "resume", "delete"):
         sub.add_parser(name).add_argument("run_id")
+    sub.add_parser("compare").add_argument("run_ids", nargs="+")
     sub.add_parser("list")
     p = sub.add_parser("supervise")
     p.add_argument("run_id")
@@ -63,7 +67,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
 
         cfg = load_train_config(args.config, parse_overrides(args.set))
         if cmd == "start":
-            return launcher.start(cfg)
+            return launcher.start(cfg, args.preset_label or launcher.preset_label(args.config))
         if cmd == "check":
             from .status import check_config
 
@@ -77,6 +81,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         return run_report(args.run_id)
     if cmd == "list":
         return {"runs": runs.list_runs()}
+    if cmd == "compare":
+        from .history import compare_runs
+
+        return compare_runs(args.run_ids)
     if cmd == "delete":
         return runs.delete_run(args.run_id)
     if cmd == "continue":

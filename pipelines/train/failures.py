@@ -39,21 +39,28 @@ _PATTERNS: tuple[tuple[tuple[str, ...], str], ...] = (
 )
 
 
-def explain_failure(log_tail: str, returncode: int | None) -> str:
+def explain_failure(log_tail: str, returncode: int | None, oom_killed: bool | None = False) -> str:
     """A sentence for a run that ended without finishing.
 
     Args:
         log_tail: the last lines of train.log.
         returncode: the trainer's exit status (negative = killed by that signal), None if unknown.
+        oom_killed: whether the system's OOM counters rose while the trainer ran (None: unreadable).
     """
     text = log_tail or ""
     for needles, message in _PATTERNS:
         if any(n in text for n in needles):
             return message
-    if returncode is not None and returncode in (-signal.SIGKILL, 137):
-        return "killed by the system, probably out of memory: " + _SHRINK + ", or close other programs"
-    if returncode is not None and returncode in (-signal.SIGTERM, 143):
-        return "terminated by a signal (someone or something stopped the process); press Resume to continue"
+    if oom_killed:
+        return "the system ran out of memory and killed the trainer (its OOM counter rose): " + _SHRINK
+    signum = -returncode if returncode is not None and returncode < 0 else None
+    if returncode is not None and returncode > 128 and returncode - 128 in _SIGNALS:
+        signum = returncode - 128
+    if signum is not None:
+        name = _SIGNALS.get(signum, f"signal {signum}")
+        unsure = " (the memory counters are not readable here)" if oom_killed is None else ""
+        return (f"killed by a signal from outside the studio ({name}){unsure}; "
+                "press Resume to continue from the last checkpoint")
     for line in reversed(text.splitlines()):
         if line.startswith("error: "):  # a StudioError printed by the CLI: a bad config or input
             return f"bad config or input: {line[7:].strip()}"
@@ -61,6 +68,10 @@ def explain_failure(log_tail: str, returncode: int | None) -> str:
     if returncode is None:
         return f"the run's process is gone without finishing{': ' + last if last else ''}; see train.log"
     return f"the trainer exited with status {returncode}{': ' + last if last else ''}; see train.log"
+
+
+_SIGNALS = {s.value: s.name for s in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP,
+                                     signal.SIGQUIT, signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS)}
 
 
 def _last_error_line(text: str) -> str:

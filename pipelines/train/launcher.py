@@ -1,10 +1,10 @@
 """Start, watch and control runs as detached processes; the CLI and the UI both call these.
 
 ``start`` writes the run folder and spawns ``python -m pipelines.train supervise RUN_ID`` in its
-own session (process group). The supervisor runs the trainer (``... run``, or under ``torchrun``
-for several processes), waits for it, and records how it ended when the trainer could not: a
-SIGKILL becomes "killed by the system, probably out of memory". Stop = a STOP file (save, exit);
-abort = a signal to the whole process group.
+own session (process group); ``supervisor.py`` has what happens there. Stop = a STOP file (save a
+checkpoint at once, then evaluate and sample unless SKIP appears); Abort = end the whole tree, the
+run becomes ``aborted``. Resume, Abort and Delete hold the run's ``launch.lock`` while they decide,
+so two presses at once act once.
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
 import time
-import traceback
 import uuid
 from pathlib import Path
 from typing import Any
@@ -30,19 +28,18 @@ from ..common.paths import REPO_ROOT
 from .checks import check_runnable
 from .config import TrainConfig, config_from_dict, config_to_yaml, load_train_config, preset_path
 from .data import dataset_dir
-from .failures import explain_failure
+from .process import LAUNCH_LOCK, end_tree, run_processes, unlock, wait_lock
 from .runs import (
     ACTIVE_STATES,
+    END_FIELDS,
     checkpoint_path,
     checkpoint_steps,
-    log_tail,
-    pid_alive,
-    read_status,
     reconcile,
     run_path,
     runs_dir,
     write_status,
 )
+from .supervisor import ABORT_FILE, ABORTED, run_foreground, supervise  # noqa: F401 (the CLI's names)
 
 
 def new_run_id(cfg: TrainConfig) -> str:
@@ -78,8 +75,8 @@ def trainer_argv(run_dir: Path, cfg: TrainConfig, resume_step: int = 0) -> list[
     return [sys.executable, *argv]
 
 
-def create_run(cfg: TrainConfig, pid: int | None = None) -> Path:
-    """Make ``runs/<id>/`` with config.yaml, command.txt and a queued status."""
+def create_run(cfg: TrainConfig, pid: int | None = None, preset: str | None = None) -> Path:
+    """Make ``runs/<id>/`` with config.yaml, command.txt and a queued status (``preset``: its label)."""
     run_dir = runs_dir() / new_run_id(cfg)
     run_dir.mkdir(parents=True)
     atomic_write_text(run_dir / "config.yaml", config_to_yaml(cfg))
@@ -96,6 +93,7 @@ def create_run(cfg: TrainConfig, pid: int | None = None) -> Path:
         backend=cfg.backend,
         method=cfg.method,
         dataset=cfg.dataset,
+        preset=preset or "",
     )
     return run_dir
 
@@ -120,15 +118,18 @@ def _spawn_supervisor(run_dir: Path, resume_step: int = 0) -> int:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    write_status(run_dir, pid=proc.pid)
+    write_status(run_dir, pid=proc.pid, pgid=proc.pid)
     return proc.pid
 
 
-def start(cfg: TrainConfig) -> dict[str, Any]:
-    """Check ``cfg`` against this machine and the workspace, then start it detached."""
+def start(cfg: TrainConfig, preset: str | None = None) -> dict[str, Any]:
+    """Check ``cfg`` against this machine and the workspace, then start it detached.
+
+    While another run trains, the new one waits in the queue (state ``queued``, with a note).
+    """
     check_runnable(cfg)
     dataset_dir(cfg.dataset)
-    run_dir = create_run(cfg)
+    run_dir = create_run(cfg, preset=preset)
     pid = _spawn_supervisor(run_dir)
     return {
         "run_id": run_dir.name,
@@ -139,85 +140,15 @@ def start(cfg: TrainConfig) -> dict[str, Any]:
 
 
 def start_from_yaml(path: str | Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    return start(load_train_config(path, overrides))
+    return start(load_train_config(path, overrides), preset_label(path))
 
 
-def supervise(run_id: str, resume_step: int = 0) -> dict[str, Any]:
-    """Run the trainer of ``run_id`` and record its end when the trainer itself could not."""
-    run_dir = run_path(run_id)
-    cfg = run_config(run_dir)
-    write_status(run_dir, pid=os.getpid(), state="queued")
-    proc = subprocess.Popen(
-        trainer_argv(run_dir, cfg, resume_step),
-        cwd=REPO_ROOT,
-        stdin=subprocess.DEVNULL,
-        env=dict(os.environ, STUDIO_SUPERVISED="1"),
-    )
-    returncode = proc.wait()
-    status = read_status(run_dir)
-    if status.get("state") in ACTIVE_STATES:
-        status = write_status(
-            run_dir,
-            state="failed",
-            error=explain_failure(log_tail(run_dir), returncode),
-            returncode=returncode,
-            finished=time.time(),
-            log_tail=log_tail(run_dir)[-2000:],
-        )
-    return {"run_id": run_id, "state": status.get("state"), "returncode": returncode}
-
-
-def run_foreground(cfg: TrainConfig, run_dir: Path | None = None, resume_step: int = 0) -> dict[str, Any]:
-    """Train in this process (what ``start`` runs; also usable directly from a terminal)."""
-    from .backends import get_backend
-
-    check_runnable(cfg)
-    rank = int(os.environ.get("RANK", "0"))
-    if run_dir is None:
-        run_dir = create_run(cfg, pid=os.getpid())
-    run_dir = Path(run_dir)
-    if rank == 0 and not pid_alive(read_status(run_dir).get("pid")):
-        write_status(run_dir, pid=os.getpid())
-    tee = _LogTee(run_dir / "train.log") if rank == 0 and not os.environ.get("STUDIO_SUPERVISED") else None
-    try:
-        summary = get_backend(cfg.backend).train(cfg, run_dir, resume_step)
-    except BaseException as exc:
-        if rank == 0:
-            reason = str(exc) if isinstance(exc, StudioError) else explain_failure(traceback.format_exc(), 1)
-            write_status(run_dir, state="failed", error=reason, finished=time.time())
-        if tee is not None:  # the CLI prints the error after the tee is gone: keep it in train.log too
-            tee.file.write(f"error: {exc}\n" if isinstance(exc, StudioError) else traceback.format_exc())
-        raise
-    finally:
-        if tee is not None:
-            tee.close()
-    return {"run_id": run_dir.name, **summary}
-
-
-class _LogTee:
-    """Copy this process's Python-level stdout/stderr into train.log (a foreground run has no supervisor)."""
-
-    def __init__(self, path: Path) -> None:
-        self.file = open(path, "a", encoding="utf-8", buffering=1)
-        self.streams = (sys.stdout, sys.stderr)
-        sys.stdout, sys.stderr = self._wrap(sys.stdout), self._wrap(sys.stderr)
-
-    def _wrap(self, stream: Any) -> Any:
-        tee = self
-
-        class Stream:
-            def write(self, text: str) -> int:
-                tee.file.write(text)
-                return stream.write(text)
-
-            def __getattr__(self, name: str) -> Any:
-                return getattr(stream, name)
-
-        return Stream()
-
-    def close(self) -> None:
-        sys.stdout, sys.stderr = self.streams
-        self.file.close()
+def preset_label(config: str | Path | None) -> str:
+    """What the run history calls a config: the preset's name, or the YAML's file name."""
+    if not config:
+        return "defaults"
+    path = Path(str(config))
+    return path.stem if path.suffix in (".yaml", ".yml") or "/" in str(config) else str(config)
 
 
 def stop(run_id: str) -> dict[str, Any]:
@@ -233,57 +164,62 @@ def stop(run_id: str) -> dict[str, Any]:
     return {"run_id": run_id, "state": "stopping"}
 
 
-def abort(run_id: str, grace_s: float = 5.0) -> dict[str, Any]:
-    """Kill the run's whole process group at once (no checkpoint); the run becomes failed."""
+def skip(run_id: str) -> dict[str, Any]:
+    """After Stop & save: skip the evaluation and samples still to come (the checkpoint is saved)."""
     run_dir = run_path(run_id)
-    status = reconcile(run_dir)
-    pid = status.get("pid")
-    if status.get("state") not in ACTIVE_STATES or not pid_alive(pid):
-        raise StudioError(f"run {run_id} is {status.get('state')}; there is no process to abort")
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pid, sig)
-        except ProcessLookupError:
-            break
-        deadline = time.time() + grace_s
-        while time.time() < deadline and pid_alive(pid):
-            time.sleep(0.1)
-        if not pid_alive(pid):
-            break
-    write_status(
-        run_dir,
-        state="failed",
-        error="aborted by the user (no checkpoint was saved at that moment; "
-        "Resume continues from the last one)",
-        finished=time.time(),
-    )
-    return {"run_id": run_id, "state": "failed"}
+    if reconcile(run_dir).get("state") != "stopping":
+        raise StudioError(f"run {run_id} is not stopping; Skip ends the evaluation after Stop & save")
+    (run_dir / "SKIP").touch()
+    return {"run_id": run_id, "state": "stopping", "skipping": True}
+
+
+def abort(run_id: str, grace_s: float = 5.0) -> dict[str, Any]:
+    """End the run's whole process tree at once (no checkpoint); the run becomes aborted."""
+    run_dir = run_path(run_id)
+    launch = wait_lock(run_dir / LAUNCH_LOCK)
+    try:
+        status = reconcile(run_dir)
+        if status.get("state") not in ACTIVE_STATES and not run_processes(run_dir):
+            raise StudioError(f"run {run_id} is {status.get('state')}; there is no process to abort")
+        (run_dir / ABORT_FILE).touch()
+        end_tree(run_dir, grace_s=grace_s)
+        (run_dir / ABORT_FILE).unlink(missing_ok=True)
+        write_status(run_dir, state="aborted", error=ABORTED, finished=time.time(), phase=None)
+    finally:
+        unlock(launch)
+    return {"run_id": run_id, "state": "aborted"}
 
 
 def resume(run_id: str) -> dict[str, Any]:
-    """Continue a stopped or failed run from its latest step-N checkpoint, in the same folder."""
+    """Continue a stopped, failed or aborted run from its latest step-N checkpoint, in the same folder.
+
+    Under the run's launch lock: two Resumes at once start one trainer, and a leftover process of
+    the run (an orphan) is ended first.
+    """
     run_dir = run_path(run_id)
-    status = reconcile(run_dir)
-    if status.get("state") in ACTIVE_STATES:
-        raise StudioError(f"run {run_id} is still {status['state']}; stop it before resuming")
-    if status.get("state") == "completed":
-        raise StudioError(f"run {run_id} completed all its steps; use Continue to train a new stage from it")
-    steps = checkpoint_steps(run_dir)
-    if not steps:
-        raise StudioError(f"run {run_id} saved no checkpoint to resume from; start it again instead")
-    cfg = run_config(run_dir)
-    check_runnable(cfg)
-    (run_dir / "STOP").unlink(missing_ok=True)
-    write_status(
-        run_dir,
-        state="queued",
-        step=steps[-1],
-        error=None,
-        created=status.get("created", time.time()),
-        resumed_at=time.time(),
-    )
-    pid = _spawn_supervisor(run_dir, resume_step=steps[-1])
-    return {"run_id": run_id, "resume_step": steps[-1], "pid": pid}
+    launch = wait_lock(run_dir / LAUNCH_LOCK)
+    try:
+        status = reconcile(run_dir)
+        if status.get("state") in ACTIVE_STATES:
+            raise StudioError(f"run {run_id} is already {status['state']}; stop it before resuming")
+        if status.get("state") == "completed":
+            raise StudioError(
+                f"run {run_id} completed all its steps; use Continue to train a new stage from it"
+            )
+        steps = checkpoint_steps(run_dir)
+        if not steps:
+            raise StudioError(f"run {run_id} saved no checkpoint to resume from; start it again instead")
+        cfg = run_config(run_dir)
+        check_runnable(cfg)
+        end_tree(run_dir, grace_s=2.0)
+        for name in ("STOP", "SKIP", ABORT_FILE):
+            (run_dir / name).unlink(missing_ok=True)
+        write_status(run_dir, forget=END_FIELDS, state="queued", pid=None, step=steps[-1],
+                     queued_at=time.time(), resumed_at=time.time())
+        pid = _spawn_supervisor(run_dir, resume_step=steps[-1])
+    finally:
+        unlock(launch)
+    return {"run_id": run_id, "resume_step": steps[-1], "pid": pid, "state": "queued"}
 
 
 def continue_config(
@@ -322,7 +258,7 @@ def continue_config(
 def continue_run(
     run_id: str, preset: str | None = None, overrides: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    return start(continue_config(run_id, preset, overrides))
+    return start(continue_config(run_id, preset, overrides), preset)
 
 
 def preview_command(preset: str | None, overrides: dict[str, Any]) -> str:
@@ -344,5 +280,6 @@ def write_form_config(cfg: TrainConfig) -> Path:
     return path
 
 
-def cli_start_argv(yaml_path: Path) -> list[str]:
-    return [sys.executable, "-m", "pipelines.train", "start", str(yaml_path)]
+def cli_start_argv(yaml_path: Path, preset: str | None = None) -> list[str]:
+    label = ["--preset-label", preset] if preset else []
+    return [sys.executable, "-m", "pipelines.train", "start", str(yaml_path), *label]

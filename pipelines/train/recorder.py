@@ -57,6 +57,8 @@ class Recorder:
         self._last_beat = 0.0
         self._last_tokens: tuple[float, float] | None = None  # (time, tokens seen)
         self.step = start_step
+        self.stopping = False  # set once Stop & save is seen: save first, evaluate after
+        self._last_phase = 0.0
         self.best_eval_loss: float | None = (
             read_status(self.run_dir).get("best_eval_loss") if start_step else None
         )
@@ -121,11 +123,24 @@ class Recorder:
         """True once someone created the STOP file (Stop & save)."""
         return (self.run_dir / "STOP").exists()
 
+    def skip_requested(self) -> bool:
+        """True once someone asked to skip the evaluation and samples after Stop & save."""
+        return (self.run_dir / "SKIP").exists()
+
+    def phase(self, text: str, every_s: float = 0.0, **info: Any) -> None:
+        """What the run is doing besides stepping (saving, evaluating, sampling), for the UI."""
+        now = time.time()
+        if self.is_main and now - self._last_phase >= every_s:
+            self._last_phase = now
+            write_status(self.run_dir, phase=text, heartbeat=now, **info)
+
     def finish(self, state: str, step: int, **info: Any) -> None:
         """Final status: completed, or stopped after Stop & save."""
         if not self.is_main:
             return
         (self.run_dir / "STOP").unlink(missing_ok=True)
+        (self.run_dir / "SKIP").unlink(missing_ok=True)
         write_status(
-            self.run_dir, state=state, step=step, heartbeat=time.time(), finished=time.time(), **info
+            self.run_dir, forget=("phase",), state=state, step=step, heartbeat=time.time(),
+            finished=time.time(), **info
         )

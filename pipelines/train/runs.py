@@ -1,12 +1,15 @@
 """The run store: ``runs/<run-id>/`` folders, their status, metrics and logs, read back truthfully.
 
 Layout (DESIGN.md "Runs on disk"): config.yaml, command.txt, status.json (atomic), metrics.jsonl,
-train.log, checkpoints/step-N + best/, samples/, STOP. Reading the run list also repairs it: a run
-marked running whose process is gone becomes failed, with the log's tail as the reason.
+train.log, checkpoints/step-N + best/, samples/, STOP (stop and save), SKIP (skip the evaluation
+after a stop), run.lock (held by the run's one trainer tree). Reading the run list also repairs it:
+a run marked active whose supervisor is gone becomes failed (its leftover trainer is ended), with
+the log's tail as the reason.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -20,7 +23,10 @@ from ..common.files import atomic_write_json, read_json
 from ..common.paths import workspace_dir
 
 ACTIVE_STATES = ("queued", "running", "stopping")
-STATES = ("queued", "running", "stopping", "stopped", "completed", "failed")
+STATES = ("queued", "running", "stopping", "stopped", "completed", "failed", "aborted")
+# What an earlier session of a run said about its end; a resumed run carries none of it.
+END_FIELDS = ("finished", "returncode", "log_tail", "error", "phase", "saved_step", "queue_note")
+QUEUE_GRACE_S = 30.0  # a queued run whose supervisor is not up yet is still being launched
 RUN_ID_RE = re.compile(r"[A-Za-z0-9_.-]{1,96}")
 
 
@@ -43,13 +49,21 @@ def read_status(run_dir: Path) -> dict[str, Any]:
     return read_json(Path(run_dir) / "status.json", default={}) or {}
 
 
-def write_status(run_dir: Path, **updates: Any) -> dict[str, Any]:
-    """Merge ``updates`` into status.json and write it atomically; returns the new status."""
+def write_status(run_dir: Path, forget: tuple[str, ...] = (), **updates: Any) -> dict[str, Any]:
+    """Merge ``updates`` into status.json (dropping the ``forget`` keys) and write it atomically.
+
+    The read-merge-write holds a lock on ``.status.lock``, so the supervisor, the trainer and the UI
+    never lose each other's updates. Returns the new status.
+    """
     if "state" in updates and updates["state"] not in STATES:
         raise ValueError(f"state must be one of {STATES} (got {updates['state']!r})")
-    status = read_status(run_dir)
-    status.update(updates)
-    atomic_write_json(Path(run_dir) / "status.json", status)
+    with open(Path(run_dir) / ".status.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        status = read_status(run_dir)
+        for key in forget:
+            status.pop(key, None)
+        status.update(updates)
+        atomic_write_json(Path(run_dir) / "status.json", status)
     return status
 
 
@@ -109,22 +123,27 @@ def pid_alive(pid: int | None) -> bool:
 
 
 def reconcile(run_dir: Path) -> dict[str, Any]:
-    """If the run says it is active but its process is gone, mark it failed with the reason."""
+    """If the run says it is active but its supervisor is gone, end what is left and mark it failed."""
     from .failures import explain_failure
+    from .process import end_tree
 
     status = read_status(run_dir)
-    if status.get("state") in ACTIVE_STATES and not pid_alive(status.get("pid")):
-        if status.get("state") == "queued" and time.time() - status.get("created", 0) < 30:
-            return status  # the launcher is still starting it
-        tail = log_tail(run_dir)
-        status = write_status(
-            run_dir,
-            state="failed",
-            error=explain_failure(tail, None),
-            log_tail=tail[-2000:],
-            finished=time.time(),
-        )
-    return status
+    if status.get("state") not in ACTIVE_STATES or pid_alive(status.get("pid")):
+        return status
+    since = status.get("queued_at") or status.get("created", 0)
+    if status.get("state") == "queued" and time.time() - since < QUEUE_GRACE_S:
+        return status  # the launcher is still starting it
+    leftovers = end_tree(Path(run_dir), grace_s=2.0)
+    tail = log_tail(run_dir)
+    if leftovers:
+        reason = ("the run's supervisor was killed from outside the studio; its trainer was ended with "
+                  "it so that one process writes this run; press Resume to continue from the last checkpoint")
+    else:
+        reason = explain_failure(tail, None)
+        if reason.startswith("the run's process is gone"):
+            reason = ("the run's processes are gone without recording an end (killed from outside the "
+                      "studio, or the machine restarted); press Resume to continue from the last checkpoint")
+    return write_status(run_dir, state="failed", error=reason, log_tail=tail[-2000:], finished=time.time())
 
 
 def best_eval_loss(metrics: list[dict[str, Any]]) -> float | None:
@@ -149,6 +168,9 @@ def summarize(run_dir: Path) -> dict[str, Any]:
         "duration_s": round(end - started, 1) if started and end else None,
         "error": status.get("error"),
         "created": status.get("created", 0),
+        "preset": status.get("preset", ""),
+        "phase": status.get("phase"),
+        "queue_note": status.get("queue_note") if status.get("state") == "queued" else None,
     }
 
 
@@ -192,10 +214,36 @@ def checkpoint_path(run_dir: Path, which: str = "best") -> Path:
 
 
 def delete_run(run_id: str) -> dict[str, Any]:
-    """Remove a finished run's folder; an active run must be stopped or aborted first."""
+    """End every process of the run, then remove its folder (nothing is left to recreate it)."""
+    from .process import LAUNCH_LOCK, RUN_LOCK, end_tree, is_locked, unlock, wait_lock
+
     path = run_path(run_id)
-    status = reconcile(path)
-    if status.get("state") in ACTIVE_STATES:
-        raise StudioError(f"run {run_id} is {status['state']}; stop or abort it before deleting it")
-    shutil.rmtree(path)
-    return {"run_id": run_id, "deleted": True}
+    launch = wait_lock(path / LAUNCH_LOCK)
+    try:
+        ended = end_tree(path)
+        if is_locked(path / RUN_LOCK):
+            raise StudioError(f"a process outside this studio's reach still holds run {run_id}; "
+                              "end it (see run.lock's holder with fuser) and delete again")
+        shutil.rmtree(path)
+    finally:
+        unlock(launch)
+    return {"run_id": run_id, "deleted": True, "processes_ended": ended}
+
+
+_CHECKPOINT_MARKS = ("studio_checkpoint.json", "config.json", "adapter_config.json")
+
+
+def checkpoint_choices() -> list[tuple[str, str]]:
+    """(label, ``runs/<run>/<checkpoint>``) for every loadable checkpoint of every run, newest run first.
+
+    What a model picker lists; read from disk on each call, so a run started after the app is there.
+    """
+    out = []
+    for row in list_runs():
+        folder = runs_dir() / row["run_id"] / "checkpoints"
+        names = ["best"] if (folder / "best").is_dir() else []
+        names += [f"step-{n}" for n in reversed(checkpoint_steps(folder.parent))]
+        for name in names:
+            if any((folder / name / f).is_file() for f in _CHECKPOINT_MARKS):
+                out.append((f"{row['run_id']} · {name} ({row['state']})", f"runs/{row['run_id']}/{name}"))
+    return out
