@@ -1,7 +1,8 @@
 """A take through an exported graph imports only what it uses: no torch, no transformers, no peft.
 
 The graphs are exported in this process (which needs torch); the takes run in a fresh Python, as the
-CLI and the app's first take do, and report what they imported.
+CLI and the app's first take do (the app's warm-up, then a take with audio), and report what they
+imported.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ CHART = "| Dm7 | G7 | Cmaj7 | A7 |"
 TAKE = """
 import json, sys
 from pipelines.generate.__main__ import main
+from pipelines.generate.model.takes import warm_up
+assert "error" not in warm_up(sys.argv[2])          # what the app does at start
 summary = main(sys.argv[1:])
 heavy = sorted({m.split(".")[0] for m in sys.modules} & {"torch", "transformers", "peft", "onnx"})
 print(json.dumps({"engine": summary["decoding"]["engine"], "heavy": heavy}))
@@ -45,13 +48,15 @@ def test_a_take_through_a_cached_graph_imports_neither_torch_nor_transformers(mo
     model = models[0] if which == "base" else models[1]
     exported = main(_cli(model, tmp_path / "first.mid", "--backend", "onnxruntime"))  # exports, in this process
     assert exported["decoding"]["backend"] == "onnxruntime"
-    done = subprocess.run([sys.executable, "-c", TAKE, *_cli(model, tmp_path / "cold.mid", "--backend", "onnxruntime")],
+    done = subprocess.run([sys.executable, "-c", TAKE, *_cli(model, tmp_path / "cold.mid", "--backend", "onnxruntime",
+                                                           "--wav", str(tmp_path / "cold.wav"))],
                           capture_output=True, text=True, timeout=300, cwd=REPO)
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["heavy"] == [] and report["engine"] == exported["decoding"]["engine"]
     first, cold = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("first", "cold"))
     assert cold["tokens"] == first["tokens"] and len(cold["tokens"]) > 40   # the same take, with or without torch
+    assert (tmp_path / "cold.wav").stat().st_size > 44
 
 
 def test_a_checkpoints_words_read_from_its_files_equal_what_transformers_reads(models):
