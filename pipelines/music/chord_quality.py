@@ -56,6 +56,7 @@ _FIRST_ROWS = [(re.compile(pattern), kind) for pattern, kind in _PREFIX_WORDS + 
 _LATER_ROWS = _FIRST_ROWS[len(_PREFIX_WORDS):]
 _PREFIX_KINDS = {"halfdim", "dim", "aug", "minor"}
 _TONE_KINDS = {"flatsix", "alteration", "raisedfifth", "add", "dom", "number"}
+_BRACKETED = re.compile(r"\([^)]*\)")
 _PUNCTUATION = re.compile(r"[()\[\],\s]")
 _NORMALISE = str.maketrans({"♭": "b", "♯": "#", "−": "-", "–": "-"})
 
@@ -257,6 +258,7 @@ def read_quality(text: str) -> Quality:
     """Read the text after the root (``"m7(b5)"``); QualityError names the part that makes no sense."""
     if text.count("(") != text.count(")") or text.count("[") != text.count("]"):
         raise QualityError(f"the brackets in {text!r} do not pair up")
+    text = _BRACKETED.sub(lambda m: m.group(0).replace("/", ","), text)   # C7(b9/#11): stacked tensions
     cleaned = _PUNCTUATION.sub("", text.translate(_NORMALISE))
     if cleaned.lower() in REFUSED_NAMES:
         raise QualityError(f"{cleaned!r} is a music21 name, not a lead-sheet chord; write the chord "
