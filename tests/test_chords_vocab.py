@@ -9,7 +9,8 @@ import pytest
 
 from chord_table import DEGREES
 from pipelines.data.chord_vocab import QUALITIES, chord_of_token, chord_tokens
-from pipelines.music.chords import TOKEN_ROOTS
+from pipelines.data.vocab import Vocabulary
+from pipelines.music.chords import TOKEN_ROOTS, parse_chord
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 # Each vocabulary quality on C, as the parser read it when the shipped models were trained.
@@ -84,3 +85,12 @@ def test_shipped_checkpoints_have_the_same_chord_tokens_in_the_same_order(checkp
     vocab = tokenizer["model"]["vocab"]
     shipped = [t for t, _ in sorted(vocab.items(), key=lambda item: item[1]) if t.startswith("CHORD_")]
     assert shipped == chord_tokens()
+
+
+@pytest.mark.parametrize("symbol,token", [
+    ("Co9", "CHORD_Cdim7"), ("Fob9", "CHORD_Fdim7"), ("Ebo11", "CHORD_Ebdim7"),   # not half-diminished
+    ("Cdim(maj7)", "CHORD_Cdim"), ("C6sus4", "CHORD_Csus4"), ("CMA7", "CHORD_Cmaj7"),
+    ("C7+", "CHORD_C7#5"), ("Ch7", "CHORD_Cm7b5"), ("B♭7(♯11)", "CHORD_Bb7#11"),
+])
+def test_chart_chords_are_forced_as_the_nearest_word_with_the_right_notes(symbol, token):
+    assert Vocabulary().nearest_chord(parse_chord(symbol))[0] == token
