@@ -129,6 +129,8 @@ def colour_intervals(chord: Chord, rng: random.Random | None = None) -> list[int
         banned.add(2)
     if 8 in chord.intervals and chord.family == "dom":
         banned |= {7, 9}
+    if chord.family == "sus" and 10 not in chord.core:  # a sus triad with a 13th is another chord's 7sus4
+        banned.add(9)
     fits = {(i - chord.root) % 12 for i in chord.tension_aware_set}
     family = [i for i in COLOURS[chord.family] if i not in banned and i in fits]
     rest = [i for i in sorted(core) if i not in guide and i not in family and i != 0]
@@ -203,9 +205,11 @@ def above(bass: int, pc: int, gap: int = 3) -> int:
 
 
 def scale_walk(chord: Chord, start_pitch: int, target_pitch: int, steps: int) -> list[int]:
-    """Up to ``steps`` pitches from the chord's allowed set leading from ``start_pitch`` to
-    ``target_pitch`` (exclusive both), closest to the target: a walk-up or walk-down."""
-    allowed = set(allowed_pitch_classes(chord))
+    """Up to ``steps`` pitches leading from ``start_pitch`` to ``target_pitch`` (exclusive both),
+    closest to the target: a walk-up or walk-down through the chord's own tones and its 9th and 13th
+    (no altered tension in the bass, where it would rename the chord)."""
+    plain = {(chord.root + i) % 12 for i in (2, 9)} & chord.tension_aware_set
+    allowed = set(chord.pitch_classes) | plain
     lo, hi = sorted((start_pitch, target_pitch))
     path = [p for p in range(lo + 1, hi) if p % 12 in allowed]
     if target_pitch < start_pitch:

@@ -119,16 +119,21 @@ def _rhythm(take: GospelTake, length: float, rng: random.Random) -> list[tuple[f
 def _left_hand(perf: Performance, take: GospelTake, event: ChordEvent, bass: int, following: int | None,
                until: float, pushed_in: bool, velocity: float, rng: random.Random) -> None:
     """The take's left-hand pattern from ``bass`` over ``event`` up to beat ``until`` (the push),
-    perhaps a walk up or down into the ``following`` bass."""
+    perhaps a walk up or down into the ``following`` bass (down only over 3 beats or more: a walk
+    below a short chord's bass would be heard as its bass)."""
     chord, start = event.chord, event.start
     fifth = above(bass, (chord.bass_pc + 7) % 12 if chord.bass is None else chord.root, 5)
     span = until - start
     walk: list[int] = []
-    if following is not None and span >= 2 and until >= event.end - 1e-6 and rng.random() < take.walk_rate:
-        walk = scale_walk(chord, bass, following, rng.choice((2, 3)) if span >= 3 else 2)
+    if (following is not None and span >= 2 and until >= event.end - 1e-6 and (span >= 3 or following > bass)
+            and rng.random() < take.walk_rate):
+        walk = scale_walk(chord, bass, following, rng.choice((2, 3)) if span >= 3 else 1)
     walk_from = span - 0.5 * len(walk)
     pattern = LEFT_HAND_PATTERNS[take.left_hand]
-    tenth = above(bass, (chord.root + (3 if chord.family in ("min", "hdim", "dim") else 4)) % 12, 15)
+    if span < 3:  # a short chord: the bass rings, so the ear names the right root
+        pattern = pattern[:1]
+    third = next((i for i in sorted(chord.core) if i in (3, 4, 2, 5)), 7)
+    tenth = above(bass, (chord.root + third) % 12, 15)
     cycles = [(beat + 4 * cycle, shape) for cycle in range(int(span // 4) + 1) for beat, shape in pattern]
     for beat, shape in cycles:
         if beat >= walk_from - 1e-6 or (beat == 0 and pushed_in):
@@ -234,7 +239,7 @@ def perform(events: list[ChordEvent], beats_per_bar: float, tempo_bpm: float,
         _left_hand(perf, take, event, basses[index], walk_to, event.start + body - push, pushed_in,
                    velocity - 4, rng)
         phrase_end = following is not None and abs(event.end % phrase) < 1e-6 and not passing and body >= 2
-        sus = chord.family == "dom" and outside_budget > 0 and rng.random() < 0.3
+        sus = chord.family == "dom" and body >= 3 and outside_budget > 0 and rng.random() < 0.3
         outside_budget -= _right_hand(perf, take, event, body - push, phrase, phrase_end, sus, velocity, rng)
         melody = _melody(take, event.end % phrase / phrase)
         pushed_in = False
