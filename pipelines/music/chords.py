@@ -12,7 +12,8 @@ Spellings read (New Real Book, iReal Pro, music21, pychord, Berklee): ``m mi MI 
 augmented (``C+7`` = ``C7+`` = ``C7#5``, ``C+Δ7`` = ``Cmaj7#5``); ``b`` ``-`` ``♭`` flat and
 ``#`` ``+`` ``♯`` sharp inside the quality (``C7-9``, ``C7+11``, ``B♭7(♯11)``); ``sus sus4 sus2``;
 ``add9 add2 add11 add4 add13 addb9 add#11 add3``; ``no3 no5 omit3 omit5``; ``6/9 69``; ``alt``;
-``dom7``; parentheses and commas are ignored (``C7(b9,#11)``).
+``dom7``; brackets, commas and a slash between bracketed tensions are ignored (``C7(b9,#11)``,
+``C7(b9/#11)``), but brackets must pair up.
 
 Conventions (written out because chord books differ):
 
