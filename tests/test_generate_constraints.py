@@ -62,25 +62,24 @@ def test_the_decoder_allows_exactly_the_grammar_where_no_rule_narrows_it(tiny):
     assert compared > 500
 
 
-@pytest.mark.parametrize("batch", range(4))
+@pytest.mark.parametrize("batch", range(8))
 def test_200_random_charts_keep_every_rule_at_high_temperature(tiny, batch):
     loaded = model_cache().get(str(tiny))
     space, vocab = loaded.space, loaded.space.vocab
     rng = random.Random(batch)
-    meter = METERS[batch]
-    rules = Rules(pitch_range=(28, 92), bass_on_change=True, guide_tones=True, harmony_strength=0.9,
-                  max_notes_per_onset=6)
+    meter = METERS[batch % 4]
+    rules = GenerateConfig(style=("gospel", "mehldau")[batch % 2]).rules()   # each style's defaults
     head = ["STYLE_gospel", "TEMPO_120", f"TIMESIG_{meter[0]}/{meter[1]}", "KEY_Cmaj", "SONG_START"]
     prompt = [loaded.bos_id] + [space.id(w) for w in head]
-    charts = [parse_chart(random_chart(rng, rng.randint(1, 4))) for _ in range(50)]
+    charts = [parse_chart(random_chart(rng, rng.randint(1, 4))) for _ in range(25)]
     plans = [plan_chart(chart, space, meter) for chart in charts]
     cache: dict = {}
     rows = [RowConstraint(space, vocab.state_after(head), p.bars, True,
                           bar_budget(loaded.context_tokens, len(prompt), p.bars, 200, rules), cache=cache, rules=rules)
             for p in plans]
-    temperature = 1.0 + 0.5 * batch / 3
+    temperature = 1.0 + 0.5 * (batch % 4) / 3
     run_rows(TorchStepper(loaded.model), prompt, rows, Sampling(temperature, 0, 1.0),
-             [batch * 1000 + i for i in range(50)], loaded.pad_id)
+             [batch * 1000 + i for i in range(25)], loaded.pad_id)
     beats = meter[0] * 4.0 / meter[1]
     for chart, plan, row in zip(charts, plans, rows):
         words = head + row.words()
@@ -92,8 +91,9 @@ def test_200_random_charts_keep_every_rule_at_high_temperature(tiny, batch):
         evidence = playing_evidence(piece, events)
         assert evidence["silent_bars"] == 0, words
         assert evidence["doubled_keys"] == 0
-        assert evidence["max_notes_per_onset"] <= 6
-        assert all(28 <= n.pitch <= 92 for n in piece.notes)
+        assert evidence["max_notes_per_onset"] <= rules.max_notes_per_onset
+        low, high = rules.pitch_range
+        assert all(low <= n.pitch <= high for n in piece.notes)
         # at each forced chord token: the first note after it is its bass, and its guide tones follow
         tokens = row.words()
         for index, word in enumerate(tokens):

@@ -265,11 +265,21 @@ class RowConstraint:
         starts_right = (p > self.onset[0] + span) | (len(left) >= HAND_NOTES)
         return np.where(starts_right, p + span, PITCH_HIGH)
 
+    def _fingers_after(self, p: np.ndarray) -> np.ndarray:
+        """How many more notes the hands can strike at this onset once ``p`` is struck (five a hand)."""
+        if not self.onset:
+            return np.full_like(p, 2 * HAND_NOTES - 1)
+        left, right = self._hands()
+        if right:
+            return np.full_like(p, HAND_NOTES - len(right) - 1)
+        starts_right = (p > self.onset[0] + self.rules.hand_span) | (len(left) >= HAND_NOTES)
+        return np.where(starts_right, HAND_NOTES - 1, HAND_NOTES - len(left) - 1 + HAND_NOTES)
+
     def _room(self, p: np.ndarray, missing: frozenset[int]) -> np.ndarray:
         """After striking ``p``, every owed pitch class still fits above it, in reach and under the cap."""
         rules = self.rules
         limit = np.minimum(self._limit_after(p), rules.pitch_range[1])
-        slots = rules.max_notes_per_onset - len(self.onset) - 1
+        slots = np.minimum(rules.max_notes_per_onset - len(self.onset) - 1, self._fingers_after(p))
         ok = np.ones_like(p, dtype=bool)
         still = np.zeros_like(p)
         for pc in missing:
