@@ -5,6 +5,7 @@ import importlib
 
 import gradio as gr
 
+from .common import check_inputs_first
 from .settings import StudioSettings
 
 TITLE = "Music Model Studio"
@@ -26,10 +27,10 @@ def build_studio(settings: StudioSettings | None = None) -> gr.Blocks:
     with gr.Blocks(title=TITLE) as demo:
         if settings.listen_only:
             importlib.import_module("studio.listen_tab").build_participant_page(settings)
-            return demo
+            return check_inputs_first(demo)
         gr.Markdown(f"# {TITLE}\nTokenize MIDI, fine-tune music models, compare transcriptions, "
                     "generate chord-conditioned piano and run blind listening tests, in one place.")
         with gr.Tabs():
             for name in TABS:
                 importlib.import_module(f"studio.{name}").build(settings)
-    return demo
+    return check_inputs_first(demo)

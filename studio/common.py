@@ -1,8 +1,11 @@
-"""Widgets and glue shared by the tabs: turning library errors into messages a user can act on."""
+"""Widgets and glue shared by the tabs: turning library errors into messages a user can act on, and
+checking every input of every endpoint before Gradio's own conversion can fail with its internals."""
 from __future__ import annotations
 
 import functools
 import logging
+import math
+import re
 from typing import Any, Callable
 
 import gradio as gr
@@ -11,10 +14,53 @@ from pipelines.common.errors import StudioError
 
 log = logging.getLogger(__name__)
 
+MAX_TEXT_CHARS = 20_000   # a 64-bar chord chart is ~1,000 characters; a comment a few hundred
+MAX_MESSAGE_CHARS = 400   # what a refusal may show; the server log keeps the rest
+# an absolute path: a "/" not preceded by a word character, a dot, a colon or another "/" (so chord
+# slashes such as C/E, meters such as 3/4 and URLs are left alone)
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/\\])/(?:[^\s'\"`<>|()\[\]{},;:/]+/)+([^\s'\"`<>|()\[\]{},;:/]*)")
+
+
+def without_paths(text: str) -> str:
+    """``text`` with every absolute server path shortened to its last part (the user's file name)."""
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(1) or "a server folder", text)
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A received value as a message shows it: repr, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def client_message(message: str, next_step: str = "") -> str:
+    """One sentence for the client: the reason, then the next step after a semicolon, no paths."""
+    message = without_paths(str(message)).strip().rstrip(".") or "the request was refused"
+    if next_step:
+        message = f"{message}; {next_step[0].lower()}{next_step[1:]}"
+    message = " ".join(message.split())  # one line
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS - 1] + "…"
+    return message
+
+
+def _refusal(exc: StudioError, name: str, next_step: str) -> gr.Error:
+    """An expected refusal: one log line (no traceback) and one sentence for the client."""
+    message = client_message(str(exc), next_step)
+    log.info("refused %s: %s", name, message)
+    return gr.Error(message, print_exception=False)
+
+
+def _bug(exc: Exception, name: str) -> gr.Error:
+    log.exception("handler %s failed", name)  # a bug: the traceback stays in the server log
+    detail = client_message(f"{type(exc).__name__}: {exc}")[:160]
+    return gr.Error(f"Something went wrong inside the studio ({detail}); the server log has the details",
+                    print_exception=False)
+
 
 def ui_errors(next_step: str = "") -> Callable:
-    """Decorate a handler: StudioError -> gr.Error with the sentence (and ``next_step``);
-    anything else -> gr.Error that says it is a bug and where the log is."""
+    """Decorate a handler: StudioError -> gr.Error with the sentence (and ``next_step``), logged as
+    one line; anything else -> gr.Error that says it is a bug, with the traceback in the log. Neither
+    message carries a server path."""
 
     def wrap(fn: Callable) -> Callable:
         @functools.wraps(fn)
@@ -24,14 +70,9 @@ def ui_errors(next_step: str = "") -> Callable:
             except gr.Error:
                 raise
             except StudioError as exc:
-                message = str(exc)
-                if next_step:
-                    message = f"{message}. {next_step}"
-                raise gr.Error(message) from None
-            except Exception as exc:  # a bug: keep the traceback in the log
-                log.exception("handler %s failed", fn.__name__)
-                raise gr.Error(f"Something went wrong inside the studio ({type(exc).__name__}: {exc}). "
-                               "The server log has the details.") from None
+                raise _refusal(exc, fn.__name__, next_step) from None
+            except Exception as exc:
+                raise _bug(exc, fn.__name__) from None
 
         return handler
 
@@ -49,12 +90,122 @@ def ui_errors_gen(next_step: str = "") -> Callable:
             except gr.Error:
                 raise
             except StudioError as exc:
-                raise gr.Error(f"{exc}. {next_step}".strip(". ") if next_step else str(exc)) from None
+                raise _refusal(exc, fn.__name__, next_step) from None
             except Exception as exc:
-                log.exception("handler %s failed", fn.__name__)
-                raise gr.Error(f"Something went wrong inside the studio ({type(exc).__name__}: {exc}). "
-                               "The server log has the details.") from None
+                raise _bug(exc, fn.__name__) from None
 
         return handler
 
     return wrap
+
+
+# ---- every input of every endpoint, checked before Gradio converts it ----------------------------
+
+def _label(block: Any, index: int) -> str:
+    label = getattr(block, "label", None)
+    return f"'{label}'" if label else f"input {index + 1}"
+
+
+def _refuse(text: str) -> gr.Error:
+    log.info("refused an input: %s", text)
+    return gr.Error(client_message(text), print_exception=False)
+
+
+def _number(block: Any, value: Any, name: str) -> Any:
+    if value is None and isinstance(block, gr.Number):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise _refuse(f"{name} must be a number (got {shown(value)})")
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        raise _refuse(f"{name} must be a number (got {shown(value)})") from None
+    if not math.isfinite(number):
+        raise _refuse(f"{name} must be a finite number (got {shown(value)})")
+    low, high = getattr(block, "minimum", None), getattr(block, "maximum", None)
+    if (low is not None and number < low) or (high is not None and number > high):
+        bounds = f"{low:g}-{high:g}" if low is not None and high is not None else (
+            f"at least {low:g}" if low is not None else f"at most {high:g}")
+        raise _refuse(f"{name} must be {bounds} (got {shown(value)})")
+    return int(number) if number.is_integer() and abs(number) < 2 ** 53 else number
+
+
+def _text(value: Any, name: str) -> None:
+    if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
+        raise _refuse(f"{name} is {len(value):,} characters long; at most {MAX_TEXT_CHARS:,} are read")
+
+
+def _choice(block: Any, value: Any, name: str) -> None:
+    values = value if isinstance(value, list) and getattr(block, "multiselect", False) else [value]
+    choices = [v for _, v in (getattr(block, "choices", None) or [])]
+    for item in values:
+        if item is None:
+            continue
+        if not isinstance(item, (str, int, float)) or isinstance(item, bool):
+            raise _refuse(f"{name} must be one of its choices (got {shown(item)})")
+        _text(item, name)
+        if not getattr(block, "allow_custom_value", False) and item not in choices:
+            raise _refuse(f"{name} must be one of its choices (got {shown(item)})")
+
+
+def _file(block: Any, value: Any, name: str) -> None:
+    items = value if isinstance(value, list) else [value]
+    if isinstance(value, list) and getattr(block, "file_count", "single") == "single":
+        raise _refuse(f"{name} takes one uploaded file (got a list)")
+    for item in items:
+        if item is None:
+            continue
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str) or len(item["path"]) > 4096:
+            raise _refuse(f"{name} must be a file uploaded to this studio (got {shown(item)})")
+
+
+def check_input(block: Any, value: Any, index: int) -> Any:
+    """``value`` for ``block`` as the handler may see it, or a gr.Error naming the field (one sentence)."""
+    name = _label(block, index)
+    if isinstance(block, (gr.Number, gr.Slider)):
+        return _number(block, value, name)
+    if isinstance(block, gr.Checkbox):
+        if value is not None and not isinstance(value, bool):
+            raise _refuse(f"{name} must be true or false (got {shown(value)})")
+        return value
+    if isinstance(block, (gr.Dropdown, gr.Radio)):
+        _choice(block, value, name)
+        return value
+    if isinstance(block, gr.Textbox):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int, float))):
+            raise _refuse(f"{name} must be text (got {shown(value)})")
+        _text(value, name)
+        return value
+    if isinstance(block, (gr.File, gr.Audio, gr.Image, gr.Video)):
+        _file(block, value, name)
+        return value
+    _text(value, name)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _refuse(f"{name} must be a finite number (got {shown(value)})")
+    return value
+
+
+def check_inputs_first(demo: gr.Blocks) -> gr.Blocks:
+    """Make ``demo`` check every input of every event with ``check_input`` before Gradio converts it,
+    so a wrong type or range gets one sentence naming the field instead of "Could not preprocess
+    input component at index 5"; anything Gradio still cannot read is refused the same way."""
+    original = demo.preprocess_data
+
+    async def preprocess_data(block_fn: Any, inputs: list, state: Any, explicit_call: bool = False) -> Any:
+        checked = list(inputs)
+        for i, block in enumerate(block_fn.inputs):
+            if i >= len(checked) or getattr(block, "stateful", False):
+                continue
+            current = state[block._id] if state is not None and block._id in state else block
+            checked[i] = check_input(current, checked[i], i)
+        try:
+            return await original(block_fn, checked, state, explicit_call)
+        except gr.Error:
+            raise
+        except Exception as exc:
+            log.info("refused inputs of %s: %s", block_fn.name, type(exc).__name__)
+            raise gr.Error("one of the inputs could not be read; send the values the API page shows for "
+                           "this endpoint", print_exception=False) from None
+
+    demo.preprocess_data = preprocess_data  # type: ignore[method-assign]
+    return demo

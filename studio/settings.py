@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from pipelines.common.errors import StudioError
+
+from .access import PasswordGate, client_key, current_request
 
 
 @dataclass(frozen=True)
@@ -17,10 +21,26 @@ class StudioSettings:
     on_space: bool = False          # running as a Hugging Face Space: public, uploads capped
     max_upload_mb: int = 200
     listen_only: str | None = None  # a listening-test id: serve that test and nothing else
+    # the password check of this process (failures per client live here, not in a module global)
+    gate: PasswordGate = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
-    def check_admin(self, password: str | None) -> bool:
-        """True when no admin password is configured or ``password`` matches it."""
-        return not self.admin_password or password == self.admin_password
+    def __post_init__(self) -> None:
+        if self.gate is None:
+            object.__setattr__(self, "gate", PasswordGate(self.admin_password))
+
+    def require_admin(self, password: object, request: object | None = None) -> None:
+        """Return when no admin password is configured or ``password`` matches it; raise
+        ``AccessRefused`` (a StudioError) otherwise, slowing down a client that keeps guessing."""
+        request = request if request is not None else current_request()
+        self.gate.check(password, client_key(request, behind_proxy=self.on_space))
+
+    def check_admin(self, password: object, request: object | None = None) -> bool:
+        """True when no admin password is configured or ``password`` matches it (see require_admin)."""
+        try:
+            self.require_admin(password, request)
+        except StudioError:
+            return False
+        return True
 
 
 def space_environment() -> dict[str, str]:
