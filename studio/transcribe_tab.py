@@ -19,7 +19,7 @@ from pipelines.transcribe.config import ABConfig
 from pipelines.transcribe.report import TABLE_COLUMNS
 from pipelines.transcribe.transcribers import TRANSCRIBERS
 
-from .common import ui_errors
+from .common import ui_errors, without_paths
 from .settings import StudioSettings
 
 SEPARATORS = [("Oracle stems, 6 classes (multi-track MIDI input)", "oracle:htdemucs_6s"),
@@ -30,6 +30,7 @@ SEPARATORS = [("Oracle stems, 6 classes (multi-track MIDI input)", "oracle:htdem
 INPUT_TYPES = [".wav", ".flac", ".mp3", ".ogg", ".mid", ".midi"]
 SLOTS = 7  # the mix plus up to six stem classes
 PRESET_NONE = "(defaults)"
+PUBLIC_MAX_SONGS = 20  # songs of one batch on a public Space (each is a full A/B: minutes of CPU)
 
 
 def _presets() -> list[str]:
@@ -221,18 +222,20 @@ def _build_batch(settings: StudioSettings, separator, transcriber, onset, frame,
         @ui_errors("Upload multi-track MIDI files or a zip of them")
         def on_batch(uploads, sep, trans, onset_t, frame_t, min_ms, excerpt_s, preset_name,
                      progress=gr.Progress()):
-            from pipelines.transcribe.batch import run_batch
+            from pipelines.transcribe.batch import MAX_SONGS, run_batch
 
             paths = [p for p in (_file_path(u) for u in (uploads or [])) if p]
             if not paths:
                 raise StudioError("upload MIDI files or a .zip of them first")
             cfg = _config(preset_name, sep, trans, onset_t, frame_t, min_ms, excerpt_s, settings)
-            out = run_batch(paths, cfg, _run_dir("batch"), progress=lambda f, d: progress(f, desc=d))
+            # only the reports stay: each song's stems and MIDI live in a temporary folder
+            out = run_batch(paths, cfg, _run_dir("batch"), progress=lambda f, d: progress(f, desc=d),
+                            keep_songs=False, max_songs=PUBLIC_MAX_SONGS if settings.on_space else MAX_SONGS)
             keep = ("side", "stem", "metric", "songs", "micro_f1", "macro_f1", "n_ref", "n_est",
                     "n_match", "win", "tie", "loss")
             rows = [[_cell(row.get(k)) for k in keep] for row in out["pooled"]
                     if row["metric"].endswith("50ms")]
-            failed = "".join(f"\n\n- skipped {f['song']}: {f['error']}" for f in out["failed"])
+            failed = "".join(f"\n\n- skipped {f['song']}: {without_paths(f['error'])}" for f in out["failed"])
             text = (f"Scored {out['scored']} of {out['songs']} songs in {out['seconds']:.1f} s "
                     f"(tie when |ΔF1| ≤ {out['tie_margin']}).{failed}")
             return text, gr.update(value=rows, headers=list(keep)), out["csv"], out["pooled_csv"], \

@@ -64,7 +64,7 @@ def test_batch_over_a_zip_writes_csv_and_json_with_pooling(tmp_path):
     archive = tmp_path / "songs.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for i in range(3):
-            zf.write(band_midi(tmp_path / f"s{i}.mid", seed=i, bars=2), f"set/../s{i}.mid")
+            zf.write(band_midi(tmp_path / f"s{i}.mid", seed=i, bars=2), f"set/s{i}.mid")
         zf.writestr("readme.txt", "not a song")
     drums_only = tmp_path / "drums.mid"
     pm = pretty_midi.PrettyMIDI()
@@ -87,15 +87,19 @@ def test_batch_over_a_zip_writes_csv_and_json_with_pooling(tmp_path):
     assert not list((tmp_path / "batch").rglob("set"))  # archive paths are never used
 
 
-def test_zip_bombs_and_empty_batches_are_refused(tmp_path, monkeypatch):
-    import pipelines.transcribe.batch as batch
-
+def test_zip_bombs_traversal_and_empty_batches_are_refused(tmp_path):
     archive = tmp_path / "big.zip"
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("huge.mid", bytes(2_000_000))
-    monkeypatch.setattr(batch, "MAX_MEMBER_BYTES", 1_000_000)
-    with pytest.raises(StudioError, match="unpacks to more than allowed"):
-        extract_midis(archive, tmp_path)
+    (tmp_path / "unpack").mkdir()
+    with pytest.raises(StudioError, match=r"big.zip was refused: member 'huge.mid' expands \d+x"):
+        extract_midis(archive, tmp_path / "unpack")
+    slip = tmp_path / "slip.zip"
+    with zipfile.ZipFile(slip, "w") as zf:
+        zf.writestr("set/../../s0.mid", b"MThd")
+    with pytest.raises(StudioError, match="zip-slip"):
+        extract_midis(slip, tmp_path / "unpack")
+    assert not list((tmp_path / "unpack").iterdir())
     (tmp_path / "empty").mkdir()
     with pytest.raises(StudioError, match="no .mid files"):
         run_batch([tmp_path / "empty"], ABConfig(), tmp_path / "out")
