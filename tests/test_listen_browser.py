@@ -126,6 +126,15 @@ def test_organiser_creates_closes_and_exports_behind_the_password(studio_home, p
     assert not list((studio_home / "listen").rglob("*.csv"))  # nothing of it in the served folder
 
 
+def _table_rows(page, elem_id: str, count: int) -> list[str]:
+    """The text of a results table's rows, once it has ``count`` (tables draw their rows when seen)."""
+    table = page.locator(f"#{elem_id}")
+    table.scroll_into_view_if_needed()
+    page.wait_for_function("([id, n]) => document.querySelectorAll(`#${id} .virtual-row`).length >= n",
+                           arg=[elem_id, count], timeout=30_000)
+    return table.locator(".virtual-row").all_inner_texts()
+
+
 def _participant_cannot_fetch_the_export(url: str, home) -> None:
     """A participant who knows a clip's folder (or the studio's layout) asks for the export's files."""
     import urllib.error
@@ -145,3 +154,46 @@ def _stored_tests() -> int:
     from pipelines.listen import list_tests
 
     return len(list_tests())
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(240)
+def test_organiser_sees_the_ranking_and_the_screening_of_three_systems(studio_server, page, monkeypatch):
+    from pipelines.listen import join, progress, vote
+    from pipelines.listen.store import connect
+
+    url, home = studio_server
+    monkeypatch.setenv("STUDIO_HOME", str(home))
+    test_id = make_test(f"ranked-{secrets.token_hex(3)}", systems=3, charts=2, seeds=1, repeats=2, catches=2)
+    rank = {"sys-one": 1, "sys-two": 2, "sys-three": 3}  # the truth: three beats two beats one
+    for name in ("Ada", "Ben", "Always-A"):
+        token = join(test_id, name=name)
+        while (pair := progress(test_id, token).next_pair) is not None:
+            with connect() as conn:  # the attentive ears: which system plays on A
+                on_a = conn.execute("SELECT system FROM clips WHERE file = ?",
+                                    (f"clips/{pair.clip_a.name}",)).fetchone()[0]
+                on_b = conn.execute("SELECT system FROM clips WHERE file = ?",
+                                    (f"clips/{pair.clip_b.name}",)).fetchone()[0]
+            choice = "A" if name == "Always-A" or rank.get(on_a, 0) > rank.get(on_b, 0) else "B"
+            vote(test_id, token, pair.pair_id, choice)
+
+    page.goto(url)
+    page.get_by_role("tab", name="Listen").click()
+    page.get_by_label("Test", exact=True).click()
+    page.get_by_role("option", name=test_id).click()
+    summary = page.locator("#listen-summary")
+    summary.get_by_text("Flagged: 1 of 3").wait_for(timeout=30_000)
+    ranking = page.locator("#listen-ranking")
+    rows = _table_rows(page, "listen-ranking", 3)
+    assert [next(s for s in rank if s in row) for row in rows] == ["sys-three", "sys-two", "sys-one"]
+    screening = _table_rows(page, "listen-screening", 3)
+    assert any("Always-A" in row and "yes" in row for row in screening)
+    assert sum("no" in row.split() for row in screening) == 2
+    everyone = _table_rows(page, "listen-pairwise", 3)[0]
+    page.get_by_text("Without flagged participants").click()
+    page.wait_for_function("(old) => document.querySelector('#listen-pairwise .virtual-row').innerText !== old",
+                           arg=everyone, timeout=30_000)
+    screened = _table_rows(page, "listen-pairwise", 3)[0]
+    # sys-one vs sys-two: the two attentive raters chose sys-two on both charts; Always-A's sides
+    # alternate over the two charts, so it gave one vote to each
+    assert everyone.split()[3:6] == ["6", "1", "5"] and screened.split()[3:6] == ["4", "0", "4"]
