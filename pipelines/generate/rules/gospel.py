@@ -2,8 +2,8 @@
 
 Each seed draws a *take* (GospelTake): a left-hand pattern (octaves, root-fifth-octave, tenths,
 a syncopated pump, a walking octave line) in its own bass register, with walk-ups into the next
-root; a comping vocabulary of one- and two-beat rhythm cells for the feel (12/8 shuffle under 80
-bpm, straight 8ths to 110, 16ths above), with chords pushed to the last "and" by both hands or the
+root; a comping vocabulary of one- and two-beat rhythm cells for the feel (12/8 shuffle under 76
+bpm, straight 8ths or 12/8 to 110, 16ths or straight 8ths above), with chords pushed to the last "and" by both hands or the
 right hand alone; a melody register, voicing size and spread for the right hand's 3-5 note
 voicings, the melody on top, now and then doubled an octave down; how often it crushes into the
 3rd, suspends a dominant, passes through the #IV diminished chord; and the fill it plays at phrase
@@ -37,6 +37,7 @@ CELLS: dict[str, tuple[Cell, ...]] = {  # the last cell of each bank is a rest
 CONTOURS = {  # the melody's shape over a phrase, -1..1 at its start, middle and end
     "arch": (-1.0, 1.0, -0.5), "fall": (1.0, 0.0, -1.0), "rise": (-1.0, 0.0, 1.0), "valley": (1.0, -1.0, 0.5),
 }
+FEELS = (("shuffle",), ("straight", "straight", "shuffle"), ("sixteenths", "sixteenths", "straight"))  # slow, mid, shout
 PUSH_BEATS = {"straight": 0.5, "shuffle": 1 / 3, "sixteenths": 0.5}
 # (beat, intervals above the bass, or "5" / "10": the chord's fifth / tenth), repeated every 4 beats
 LEFT_HAND_PATTERNS = {
@@ -73,18 +74,16 @@ class GospelTake:
     @staticmethod
     def draw(tempo_bpm: float, rng: random.Random, register: float = 0.5) -> "GospelTake":
         """A take at ``tempo_bpm``; ``register`` (0-1) places its melody, low and warm to high and bright."""
-        feel = "shuffle" if tempo_bpm < 80 else ("straight" if tempo_bpm <= 110 else "sixteenths")
-        if abs(tempo_bpm - 80) <= 4 or abs(tempo_bpm - 110) <= 4:
-            feel = rng.choice(("shuffle", "straight") if tempo_bpm < 95 else ("straight", "sixteenths"))
+        feel = rng.choice(FEELS[0 if tempo_bpm < 76 else (1 if tempo_bpm <= 110 else 2)])
         hands = LEFT_HANDS if feel == "shuffle" else tuple(h for h in LEFT_HANDS if h != "tenths")
         bank = CELLS[feel]
         return GospelTake(feel=feel, left_hand=rng.choice(hands), bass_low=rng.randint(28, 34),
                           melody=61 + 29 * register + rng.uniform(-1, 1),
-                          sizes=rng.choice(((3, 4), (4,), (4, 4, 5), (4, 5))),
+                          sizes=rng.choice(((3, 4), (4,), (3, 4, 4), (4, 4, 5))),
                           cells=tuple(rng.sample(bank[:-1], 3)) + ((bank[-1],) if rng.random() < 0.5 else ()),
                           contour=rng.choice(tuple(CONTOURS)), range_semitones=rng.uniform(2, 6),
-                          double_rate=rng.uniform(0.1, 0.5), drop2_rate=rng.uniform(0.0, 0.6),
-                          push_rate=rng.uniform(0.3, 0.9), late_rate=rng.uniform(0.0, 0.4),
+                          double_rate=rng.uniform(0.05, 0.4), drop2_rate=rng.uniform(0.0, 0.6),
+                          push_rate=rng.uniform(0.2, 0.9), late_rate=rng.uniform(0.1, 0.6),
                           lh_push_rate=rng.uniform(0.0, 0.8), walk_rate=rng.uniform(0.2, 0.8),
                           crush_rate=rng.uniform(0.05, 0.35), fill=rng.choice(("down", "up", "turn")))
 

@@ -19,6 +19,7 @@ from .common import (Performance, above, allowed_pitch_classes, bass_line, colou
                      nearest, next_chord, previous_chord)
 
 REGISTER = (28, 100)  # MIDI: E1 to E7
+MIDDLE_HIGH = 84      # the middle voicings stay below C6, under the right hand's line
 OSTINATO_SHAPES = (  # intervals above the bass for the broken-chord figure
     (0, 7, 16, 7), (0, 7, 14, 16), (0, 16, 7, 14), (0, 7, 12, 16), (0, 12, 7, 16), (0, 14, 16, 7),
 )
@@ -126,9 +127,16 @@ def _open_voicing(chord: Chord, centre: float, spacing: int, floor: int, rng: ra
     if chord.bass is not None and chord.root not in pcs:
         pcs.append(chord.root)
     pitches = [nearest(pcs[0], max(centre, floor + 6))]
-    for pc in pcs[1:]:
+    remaining = pcs[1:]
+    while remaining:  # stack each next tone as low as the spacing allows: open, never sprawling
+        pc = min(remaining, key=lambda c: (c - pitches[-1] - spacing) % 12)
+        remaining.remove(pc)
         pitches.append(pitches[-1] + spacing + ((pc - pitches[-1] - spacing) % 12))
-    return [p + 12 for p in pitches] if pitches[0] <= floor else pitches
+    if pitches[0] <= floor:
+        pitches = [p + 12 for p in pitches]
+    while pitches[-1] > MIDDLE_HIGH and pitches[0] - 12 > floor:
+        pitches = [p - 12 for p in pitches]
+    return pitches
 
 
 def _middle(perf: Performance, take: MehldauTake, event: ChordEvent, bass: int, velocity: float,
