@@ -121,6 +121,38 @@ def test_zip_members_are_ingested_and_nested_archives_skipped(tmp_path):
     assert "macOS" in rows["songs.zip/__MACOSX/._x.mid"][1]
 
 
+def test_folders_are_ingested_recursively_with_their_zips(tmp_path):
+    root = tmp_path / "collection"
+    make_midi((root / "jazz").mkdir(parents=True) or root / "jazz" / "a.mid")
+    make_midi((root / "jazz" / "live").mkdir() or root / "jazz" / "live" / "b.MID", 50)
+    (root / "notes.txt").write_text("not music")
+    (root / ".hidden").mkdir()
+    (root / ".hidden" / "c.mid").write_bytes(b"junk")  # hidden folders are passed over
+    _zip(root / "more.zip", {"d.mid": make_midi(tmp_path / "d.mid", 45).read_bytes()})
+    rows = statuses(ingest([root], IngestConfig(dataset="folder")))
+    assert rows == {
+        "collection/jazz/a.mid": ("kept", ""),
+        "collection/jazz/live/b.MID": ("kept", ""),
+        "collection/more.zip/d.mid": ("kept", ""),
+        "collection/notes.txt": ("skipped", "not a .mid, .midi or .zip file"),
+    }
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(StudioError, match="empty: an empty folder"):
+        ingest([tmp_path / "empty"], IngestConfig(dataset="nothing"))
+
+
+def test_the_cli_takes_a_folder(tmp_path, studio_home):
+    import subprocess
+    import sys
+
+    make_midi((tmp_path / "in" / "sub").mkdir(parents=True) or tmp_path / "in" / "sub" / "x.mid")
+    proc = subprocess.run([sys.executable, "-m", "pipelines.data", "ingest", str(tmp_path / "in"),
+                           "--dataset", "cli-folder"], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout)["report"][0]["file"] == "in/sub/x.mid"
+
+
 @pytest.mark.parametrize("member", ["../evil.mid", "/etc/evil.mid", "a/../../evil.mid"])
 def test_zip_slip_archives_are_refused_whole(tmp_path, member):
     midi = make_midi(tmp_path / "x.mid").read_bytes()

@@ -137,15 +137,17 @@ def test_dataset_check_reports_the_cost_of_each_vocab_mode(tiny_base, dataset):
     assert lengths["text_mean"] > 2 * lengths["added_tokens_mean"] and lengths["text_cost_x"] > 2
 
 
-def test_export_merges_lora_with_a_model_card_and_refuses_offline_push(tiny_base, dataset, tmp_path):
+def test_export_merges_lora_with_a_model_card_and_refuses_offline_push(tiny_base, dataset, tmp_path,
+                                                                        studio_home):
     from transformers import AutoModelForCausalLM
 
     from pipelines.common.errors import StudioError
-    from pipelines.train.export import export_run
+    from pipelines.train.export import export_run, exported_models
 
     summary = run_foreground(load_train_config(None, tiny_overrides(tiny_base, max_steps=2, eval_steps=2)))
-    out = tmp_path / "export"
-    result = export_run(summary["run_id"], "tiny-music", out_dir=out)
+    result = export_run(summary["run_id"], "tiny-music")
+    out = studio_home / "models" / "tiny-music"  # in the workspace, never the checkout's checkpoints/
+    assert result["out_dir"] == str(out) and ("tiny-music (exported)", "models/tiny-music") in exported_models()
     assert result["merged"] and (out / "README.md").read_text().count("tiny-music") >= 1
     assert "best eval loss" in (out / "README.md").read_text()
     merged = AutoModelForCausalLM.from_pretrained(out)

@@ -1,6 +1,6 @@
 """``python -m pipelines.data ingest|tokenize|stats|bootstrap|preview|list ...``: JSON on stdout.
 
-    python -m pipelines.data ingest PATH... --dataset NAME [--style STYLE] [--label mood:calm]
+    python -m pipelines.data ingest PATH(file, folder or zip)... --dataset NAME [--style STYLE] [--label mood:calm]
            [--keep-programs] [--keep-drums] [--set max_duration_min=90]
     python -m pipelines.data tokenize NAME [--tokenizer studio|remi|tsd|configs/tokenizers/<t>.yaml]
            [--set max_seq_len=2048] [--augment transpose=3 tempo_pct=10 velocity_jitter=8]
@@ -24,8 +24,9 @@ VERBS = ("ingest", "tokenize", "stats", "bootstrap", "preview", "list")
 def _ingest(argv: list[str]) -> dict:
     from .ingest import IngestConfig, ingest
 
-    parser = ArgumentParser(prog="python -m pipelines.data ingest", description="Add MIDI files or zips to a dataset.")
-    parser.add_argument("paths", nargs="+", help=".mid/.midi files and .zip archives")
+    parser = ArgumentParser(prog="python -m pipelines.data ingest",
+                            description="Add MIDI files, folders of them or zips to a dataset.")
+    parser.add_argument("paths", nargs="+", help=".mid/.midi files, folders (searched recursively) and .zip archives")
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--style", default="general")
     parser.add_argument("--label", action="append", default=[], help="a free label, e.g. mood:calm (repeatable)")

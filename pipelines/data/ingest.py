@@ -1,6 +1,7 @@
-"""Ingest: MIDI files and .zip archives into a dataset, with a verdict for every file.
+"""Ingest: MIDI files, folders of them (recursively) and .zip archives into a dataset, with a verdict
+for every file.
 
-``ingest(paths, cfg)`` reads each input (archives member by member), checks it, and adds the good
+``ingest(paths, cfg)`` reads each input (folders file by file, archives member by member), checks it, and adds the good
 ones to ``datasets/<name>/`` (see ``dataset.py``); the report says, per file, kept or skipped and
 why. A file is skipped when it is empty, not MIDI, corrupt, has no notes or only drums, is shorter
 than one bar, longer than the limit, too big, in a meter the event language has no word for, or
@@ -68,16 +69,24 @@ def _inputs(paths: Sequence[str | Path], cfg: IngestConfig) -> Iterator[tuple[in
             yield index, name, data, skipped
 
 
-def _input(path: Path, cfg: IngestConfig) -> Iterator[tuple[str, bytes | None, str | None]]:
-    """(name, bytes or None, skip reason) for one uploaded path: a MIDI file or each archive member."""
-    name = display_name(path.name)
-    if not path.is_file():
+def _input(path: Path, cfg: IngestConfig, shown: str | None = None) -> Iterator[tuple[str, bytes | None, str | None]]:
+    """(name, bytes or None, skip reason) for one path: a MIDI file, each archive member, or each
+    file under a folder (recursively; hidden files and folders are passed over)."""
+    name = display_name(shown or path.name)
+    if path.is_dir():
+        files = sorted(f for f in path.rglob("*") if f.is_file()
+                       and not any(part.startswith(".") for part in f.relative_to(path).parts))
+        if not files:
+            yield name, None, "an empty folder"
+        for file in files:
+            yield from _input(file, cfg, f"{path.name}/{file.relative_to(path).as_posix()}")
+    elif not path.is_file():
         yield name, None, "not found (or not a file)"
     elif path.suffix.lower() == ".zip":
         limits = ArchiveLimits(cfg.max_members, cfg.max_total_mb, cfg.max_ratio, cfg.max_file_mb)
         try:
             for member in iter_zip(path, name, limits):
-                yield display_name(f"{path.name}/{member.name}"), member.data, member.skipped
+                yield display_name(f"{shown or path.name}/{member.name}"), member.data, member.skipped
         except StudioError as exc:
             yield name, None, str(exc)
     elif path.suffix.lower() not in MIDI_SUFFIXES:

@@ -1,5 +1,8 @@
 """Export a run's checkpoint as a stand-alone model: LoRA merged into its base (torch) or fused (mlx),
-saved to ``checkpoints/<name>`` with a model card (data, config, metrics); optional hub push."""
+saved to ``<workspace>/models/<name>`` with a model card (data, config, metrics); optional hub push.
+
+Exports live in the workspace (``STUDIO_HOME``) beside the runs, never in the checkout's shipped
+``checkpoints/``."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from typing import Any
 
 from ..common.errors import StudioError
 from ..common.files import atomic_write_text
-from ..common.paths import checkpoints_dir
+from ..common.paths import workspace_dir
 from .backends import get_backend
 from .config import config_to_yaml
 from .launcher import run_config
@@ -30,7 +33,7 @@ def export_run(
     token: str | None = None,
     out_dir: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Merge/fuse ``run_id``'s ``checkpoint`` into ``checkpoints/<name>`` (or ``out_dir``) with a model card.
+    """Merge/fuse ``run_id``'s ``checkpoint`` into ``<workspace>/models/<name>`` (or ``out_dir``) with a card.
 
     Args:
         checkpoint: ``best``, ``latest`` or ``step-N``.
@@ -45,7 +48,7 @@ def export_run(
     run_dir = run_path(run_id)
     cfg = run_config(run_dir)
     source = checkpoint_path(run_dir, checkpoint)
-    out = Path(out_dir) if out_dir else checkpoints_dir() / name
+    out = Path(out_dir) if out_dir else models_dir() / name
     if out.exists() and any(out.iterdir()):
         raise StudioError(f"{out} already exists and is not empty; pick another name or delete it")
     out.mkdir(parents=True, exist_ok=True)
@@ -56,6 +59,20 @@ def export_run(
     if push_to:
         summary["pushed_to"] = push(out, push_to, token or "")
     return summary
+
+
+def models_dir() -> Path:
+    """Where exports go: ``<workspace>/models`` (the Train tab also offers them as base models)."""
+    return workspace_dir() / "models"
+
+
+def exported_models() -> list[tuple[str, str]]:
+    """(label, ``models/<name>``) for every exported model, for a model picker."""
+    root = models_dir()
+    if not root.is_dir():
+        return []
+    return [(f"{p.name} (exported)", f"models/{p.name}") for p in sorted(root.iterdir())
+            if (p / "config.json").is_file() or (p / "adapter_config.json").is_file()]
 
 
 def model_card(run_id: str, name: str, source: Path, cfg: Any) -> str:

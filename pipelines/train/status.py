@@ -105,31 +105,35 @@ def loss_figure(run_id: str, smoothing: float = 0.6, log_y: bool = True):
 
 
 def check_config(cfg: TrainConfig) -> dict[str, Any]:
-    """Would this config run here, and what each vocab mode costs in sequence length on its dataset."""
-    from .checks import check_runnable
+    """Every blocker with its fix, the expected memory and time here, and what each vocab mode costs
+    in sequence length on the dataset; offline and without loading a model (about a second)."""
     from .data import read_split, sequence_length_report
+    from .preflight import local_model_config, preflight
 
-    refusal = None
-    try:
-        check_runnable(cfg)
-    except StudioError as exc:
-        refusal = str(exc)
-    rows = read_split(cfg.dataset, "train")
-    lm_tokenizer = None
-    if cfg.base_model and cfg.method != "scratch":
-        from .backends.torch_models import load_tokenizer
-
-        try:
-            lm_tokenizer = load_tokenizer(cfg.base_model)
-        except StudioError as exc:
-            refusal = refusal or str(exc)
-    report = sequence_length_report(rows, lm_tokenizer)
-    over = sum(1 for r in rows if len(r["text"].split()) + 2 > cfg.max_seq_len)
-    return {
-        "runnable": refusal is None,
-        "refusal": refusal,
+    found = preflight(cfg)
+    report: dict[str, Any] = {
+        "runnable": found["runnable"],
+        "refusal": found["blockers"][0] if found["blockers"] else None,
+        "blockers": found["blockers"],
+        "notes": found["notes"],
+        "estimate": found["estimate"].get("text"),
         "dataset": cfg.dataset,
-        "sequence_lengths": report,
-        "sequences_longer_than_max_seq_len": over,
         "max_seq_len": cfg.max_seq_len,
     }
+    try:
+        rows = read_split(cfg.dataset, "train")
+    except StudioError:
+        return report
+    lm_tokenizer = None
+    if cfg.base_model and cfg.method != "scratch" and local_model_config(cfg.base_model) is not None:
+        from transformers import AutoTokenizer
+
+        try:
+            lm_tokenizer = AutoTokenizer.from_pretrained(cfg.base_model, local_files_only=True)
+        except (OSError, ValueError):
+            lm_tokenizer = None
+    report["sequence_lengths"] = sequence_length_report(rows, lm_tokenizer)
+    report["sequences_longer_than_max_seq_len"] = sum(
+        1 for r in rows if len(r["text"].split()) + 2 > cfg.max_seq_len
+    )
+    return report
