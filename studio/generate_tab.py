@@ -1,6 +1,8 @@
 """Generate tab: chord chart + style + model -> piano roll, audio, MIDI download and metrics."""
 from __future__ import annotations
 
+import math
+
 import gradio as gr
 
 from pipelines.common.errors import StudioError
@@ -16,6 +18,7 @@ from .common import ui_errors
 from .settings import StudioSettings
 
 STYLE_LABELS = {"Gospel": "gospel", "Mehldau": "mehldau"}
+MAX_SEED = 2**32 - 1  # what numpy's generators take; a larger seed is refused before anything is written
 KEYS = ["auto"] + [f"{root}{mode}" for mode in ("maj", "min") for root in TOKEN_ROOTS]
 EVIDENCE_LABELS = {"longest_copied_bars": "Longest stretch found in the training data (bars)",
                    "copied_4bar_share": "Share of 4-bar windows found in the training data",
@@ -28,16 +31,26 @@ def _whole(value, name: str) -> int:
         number = float(value)
     except (TypeError, ValueError):
         raise StudioError(f"{name} must be a whole number (got {value!r})") from None
-    if number != int(number):
+    if not math.isfinite(number) or number != int(number):
         raise StudioError(f"{name} must be a whole number (got {value!r})")
     return int(number)
 
 
+def _seed(value) -> int:
+    seed = _whole(value, "seed")
+    if not 0 <= seed <= MAX_SEED:
+        raise StudioError(f"seed must be 0-{MAX_SEED} (got {value!r})")
+    return seed
+
+
 def _number(value, name: str) -> float:
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         raise StudioError(f"{name} must be a number (got {value!r})") from None
+    if not math.isfinite(number):
+        raise StudioError(f"{name} must be a finite number (got {value!r})")
+    return number
 
 
 def metrics_rows(metrics: dict, corpus: dict | None = None, novelty: dict | None = None,
@@ -131,7 +144,7 @@ def run_generate(chart: str, style: str, model: str, bars, tempo, seed, meter: s
     the rules' inputs left out take the style's defaults)."""
     cfg = GenerateConfig(
         chords=chart, style=STYLE_LABELS.get(style, style), model=model or "rules",
-        bars=_whole(bars, "bars"), tempo_bpm=_number(tempo, "tempo"), seed=_whole(seed, "seed"),
+        bars=_whole(bars, "bars"), tempo_bpm=_number(tempo, "tempo"), seed=_seed(seed),
         meter=meter, render_audio=True, temperature=_number(temperature, "temperature"),
         top_k=_whole(top_k, "top-k"), top_p=_number(top_p, "top-p"), variations=_whole(variations, "variations"),
         key=None if key in (None, "", "auto") else key, primer_midi=_upload_path(primer),
@@ -148,7 +161,7 @@ def run_regenerate(current: dict | None, bar_range: str, model: str, style: str,
         raise StudioError("there is no take of a trained model to regenerate yet; generate one first")
     cfg = GenerateConfig(
         chords=current["chart"], style=STYLE_LABELS.get(style, style), model=model, meter=meter,
-        tempo_bpm=_number(tempo, "tempo"), seed=_whole(seed, "seed"), render_audio=True,
+        tempo_bpm=_number(tempo, "tempo"), seed=_seed(seed), render_audio=True,
         temperature=_number(temperature, "temperature"), top_k=_whole(top_k, "top-k"),
         top_p=_number(top_p, "top-p"), regenerate_from=current["midi"], regenerate_bars=str(bar_range or ""),
         **rule_settings(harmony, bass, guides, low, high, notes))
@@ -211,12 +224,13 @@ def build(settings: StudioSettings) -> None:
                     meter = gr.Dropdown(label="Meter", choices=list(METERS), value="4/4")
                     key = gr.Dropdown(label="Key", choices=KEYS, value="auto")
                 with gr.Row():
-                    tempo = gr.Number(label="Tempo (bpm, 20-300)", value=examples[0].tempo_bpm, precision=0)
-                    seed = gr.Number(label="Seed", value=1, precision=0)
+                    tempo = gr.Number(label="Tempo (bpm, 20-300)", value=examples[0].tempo_bpm, precision=0,
+                                      minimum=20, maximum=300)
+                    seed = gr.Number(label="Seed", value=1, precision=0, minimum=0, maximum=MAX_SEED)
                     variations = gr.Slider(label="Variations", minimum=1, maximum=8, step=1, value=1)
                 with gr.Accordion("Sampling (trained models)", open=False):
                     temperature = gr.Slider(label="Temperature", minimum=0.05, maximum=5.0, step=0.05, value=1.0)
-                    top_k = gr.Number(label="Top-k (0 = off)", value=0, precision=0)
+                    top_k = gr.Number(label="Top-k (0 = off)", value=0, precision=0, minimum=0, maximum=100_000)
                     top_p = gr.Slider(label="Top-p", minimum=0.01, maximum=1.0, step=0.01, value=0.95)
                 strength0, low0, high0, notes0 = style_rules("Gospel")
                 with gr.Accordion("Pianist's rules (trained models)", open=False):
