@@ -68,6 +68,7 @@ def test_create_renders_every_clip_alike(tmp_path):
         name = Path(clip["file"]).name
         assert not any(word in name for word in ("rules", "gospel", "mehldau", "seed"))  # blind
         assert (folder / clip["midi_file"]).is_file()
+        assert Path(clip["midi_file"]).stem != Path(clip["file"]).stem  # the WAV's name leads to no MIDI
     assert not (folder / "work").exists()
 
 

@@ -127,7 +127,7 @@ def _degraded_clip(cfg: ListenTestConfig, original: dict, folder: Path, seed: in
     from .degrade import degrade_midi
 
     stem = secrets.token_hex(8)
-    midi_file = f"clips/{stem}.mid"
+    midi_file = f"clips/{secrets.token_hex(8)}.mid"  # not the WAV's name: it cannot be guessed from it
     degrade_midi(folder / original["midi_file"], folder / midi_file, cfg.catch_kind, seed)
     rendered = render_wav(folder / midi_file, folder / "clips" / f"{stem}.wav",
                           sample_rate_hz=SAMPLE_RATE_HZ, target_lufs=TARGET_LUFS)
@@ -154,7 +154,7 @@ def _fit_length(path: Path, like: Path) -> None:
 
 def _make_clip(cfg: ListenTestConfig, label: str, model: str, style: str, chart_name: str,
                chords: str, seed: int, folder: Path, generate: Callable) -> dict:
-    """Generate one piece with one system and render it to clips/<random>.wav (+ .mid)."""
+    """Generate one piece with one system and render it to clips/<random>.wav (+ <other random>.mid)."""
     from ..music.render import SAMPLE_RATE_HZ, TARGET_LUFS, render_wav
 
     work = folder / "work" / secrets.token_hex(6)
@@ -165,7 +165,8 @@ def _make_clip(cfg: ListenTestConfig, label: str, model: str, style: str, chart_
     except StudioError as exc:
         raise StudioError(f"{label} could not play chart {chart_name!r} (seed {seed}): {exc}") from None
     stem = secrets.token_hex(8)
-    midi_file = Path("clips") / f"{stem}.mid"
+    midi_file = Path("clips") / f"{secrets.token_hex(8)}.mid"  # not the WAV's name: a participant sees
+    # the WAV's name and, the MIDI holding text events, must not find the MIDI from it
     shutil.copyfile(midi_path, folder / midi_file)
     rendered = render_wav(folder / midi_file, folder / "clips" / f"{stem}.wav",
                           sample_rate_hz=SAMPLE_RATE_HZ, target_lufs=TARGET_LUFS)
