@@ -7,8 +7,9 @@ from typing import Callable
 from ...music.chords import Chart
 from ...music.piece import Piece
 from . import gospel, mehldau
+from .common import Placement
 
-# style -> perform(events, beats_per_bar, tempo_bpm, rng, register) -> Performance
+# style -> perform(events, beats_per_bar, tempo_bpm, rng, placement) -> Performance
 ENGINES: dict[str, Callable] = {
     "gospel": gospel.perform,
     "mehldau": mehldau.perform,
@@ -17,7 +18,9 @@ ENGINES: dict[str, Callable] = {
 # "general", "pop" ...) use GENERAL_TEMPO_RANGE.
 DEFAULT_TEMPO_RANGES = {"gospel": (66, 128), "mehldau": (56, 118)}
 GENERAL_TEMPO_RANGE = (70, 130)
-GOLDEN_RATIO = 0.6180339887498949  # consecutive seeds land far apart in the register
+# Seeds step through the registers by these fractions, so any few seeds of a chart land far apart.
+GOLDEN_STEP = 0.6180339887498949   # 1 / the golden ratio
+PLASTIC_STEP = 0.7548776662466927  # 1 / the plastic number: seeds close in one register are far in the other
 
 
 def perform_chart(chart: Chart, style: str, tempo_bpm: float, seed: int,
@@ -27,7 +30,7 @@ def perform_chart(chart: Chart, style: str, tempo_bpm: float, seed: int,
     rng = random.Random(f"{style}:{seed}:{chart.text()}")
     beats_per_bar = time_signature[0] * 4.0 / time_signature[1]
     events = chart.events(beats_per_bar)
-    performance = ENGINES[style](events, beats_per_bar, tempo_bpm, rng, seed_register(style, seed, chart))
+    performance = ENGINES[style](events, beats_per_bar, tempo_bpm, rng, seed_placement(style, seed, chart))
     notes = sorted(n for n in performance.notes if n.start < len(chart) * beats_per_bar)
     end = len(chart) * beats_per_bar
     for note in notes:  # nothing rings past the last bar
@@ -37,11 +40,12 @@ def perform_chart(chart: Chart, style: str, tempo_bpm: float, seed: int,
                  pedal=pedal, bars_hint=len(chart))
 
 
-def seed_register(style: str, seed: int, chart: Chart) -> float:
-    """Where in its register (0 low - 1 high) a seed voices the chart: seeds step by the golden
-    ratio from a chart's own start, so any few seeds of one chart spread over the register."""
-    start = random.Random(f"register:{style}:{chart.text()}").random()
-    return (start + seed * GOLDEN_RATIO) % 1.0
+def seed_placement(style: str, seed: int, chart: Chart) -> Placement:
+    """Where a seed plays the chart in the upper and the bass register: from the chart's own start,
+    seeds step by the golden and the plastic fractions, so any few seeds of one chart spread out."""
+    start = random.Random(f"register:{style}:{chart.text()}")
+    upper, bass = start.random(), start.random()
+    return Placement((upper + seed * GOLDEN_STEP) % 1.0, (bass + seed * PLASTIC_STEP) % 1.0)
 
 
 def default_tempo(style: str, seed: int) -> float:

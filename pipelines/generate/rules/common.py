@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ...music.chords import Chord, ChordEvent
 from ...music.metrics import chord_for_note
@@ -29,6 +30,13 @@ COLOURS = {
 GRID_TICKS = 12                   # ticks a beat on the event language's grid (pipelines/data/vocab.py)
 GRID_OFFSETS = (0, 3, 4, 6, 8, 9)  # 16ths and eighth triplets inside one beat
 LOW_REGISTER, LOW_MIN_GAP = 48, 7  # below C3, notes struck together stay a fifth apart
+
+
+class Placement(NamedTuple):
+    """Where a take plays, 0 (low) - 1 (high): its upper part (melody, voicings) and its bass line."""
+
+    upper: float = 0.5
+    bass: float = 0.5
 
 
 @dataclass

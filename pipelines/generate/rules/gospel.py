@@ -1,14 +1,16 @@
 """Gospel piano from a chord chart (MUSIC.md, "Gospel piano").
 
-Each seed draws a *take* (GospelTake): a left-hand pattern (octaves, root-fifth-octave, tenths,
-a syncopated pump, a walking octave line) in its own bass register, with walk-ups into the next
-root; a comping vocabulary of one- and two-beat rhythm cells for the feel (12/8 shuffle under 76
-bpm, straight 8ths or 12/8 to 110, 16ths or straight 8ths above), with chords pushed to the last "and" by both hands or the
-right hand alone; a melody register, voicing size and spread for the right hand's 3-5 note
-voicings, the melody on top, now and then doubled an octave down; how often it crushes into the
-3rd, suspends a dominant, passes through the #IV diminished chord; and the fill it plays at phrase
-ends (a descending pentatonic run with its blue note, a rising one, or a triplet turn). The voicing
-on each onset follows a melody shaped by the take's contour through each phrase, so chords are voiced afresh.
+Each seed draws a *take* (GospelTake): a left-hand pattern (octaves, root-fifth-octave, tenths, a
+syncopated pump, a walking octave line) on a bass line that moves by the smallest steps (now and
+then an octave leap) in the take's bass register, with walks into the next root; a comping
+vocabulary of one- and two-beat rhythm cells for the feel (12/8 shuffle under 76 bpm, straight 8ths
+or 12/8 to 110, 16ths or straight 8ths above), with chords pushed to the last "and" by both hands
+or the right hand alone, or entering after the change; a melody register and contour, voicing size
+and spread for the right hand's 3-5 note voicings with the melody on top, now and then doubled an
+octave down; how often it crushes into the 3rd, suspends a dominant, passes through the #IV
+diminished chord; and the fill it plays at phrase ends (a descending pentatonic run with its blue
+note, a rising one, or a triplet turn). The voicing on each onset follows the melody's contour, so
+chords are voiced afresh.
 """
 from __future__ import annotations
 
@@ -17,8 +19,8 @@ from dataclasses import dataclass
 
 from ...music.chords import Chord, ChordEvent, parse_chord
 from ...music.chords import TOKEN_ROOTS as ROOTS
-from .common import (Performance, above, allowed_pitch_classes, bass_line, dynamics, nearest, next_chord,
-                     previous_chord, scale_walk, voicing)
+from .common import (Performance, Placement, above, allowed_pitch_classes, bass_line, dynamics, nearest,
+                     next_chord, previous_chord, scale_walk, voicing)
 
 REGISTER = (28, 100)  # MIDI: E1 to E7, where a gospel pianist plays
 RIGHT_HAND_LOW = 52   # the right hand stays above the bass line (28-51)
@@ -37,7 +39,8 @@ CELLS: dict[str, tuple[Cell, ...]] = {  # the last cell of each bank is a rest
 CONTOURS = {  # the melody's shape over a phrase, -1..1 at its start, middle and end
     "arch": (-1.0, 1.0, -0.5), "fall": (1.0, 0.0, -1.0), "rise": (-1.0, 0.0, 1.0), "valley": (1.0, -1.0, 0.5),
 }
-FEELS = (("shuffle",), ("straight", "straight", "shuffle"), ("sixteenths", "sixteenths", "straight"))  # slow, mid, shout
+# The feels a take may draw: slow (under 76 bpm), mid (to 110), shout (above)
+FEELS = (("shuffle",), ("straight", "straight", "shuffle"), ("sixteenths", "sixteenths", "straight"))
 PUSH_BEATS = {"straight": 0.5, "shuffle": 1 / 3, "sixteenths": 0.5}
 # (beat, intervals above the bass, or "5" / "10": the chord's fifth / tenth), repeated every 4 beats
 LEFT_HAND_PATTERNS = {
@@ -56,7 +59,7 @@ class GospelTake:
 
     feel: str
     left_hand: str
-    bass_low: int          # lowest bass pitch; the bass line moves inside 17 semitones above it
+    bass_low: int          # lowest bass pitch; the bass line moves inside the octave above it
     melody: float          # centre of the right hand's top note
     contour: str           # its shape over a phrase (CONTOURS)
     range_semitones: float # how far it moves from the centre
@@ -72,13 +75,14 @@ class GospelTake:
     fill: str              # down | up | turn
 
     @staticmethod
-    def draw(tempo_bpm: float, rng: random.Random, register: float = 0.5) -> "GospelTake":
-        """A take at ``tempo_bpm``; ``register`` (0-1) places its melody, low and warm to high and bright."""
+    def draw(tempo_bpm: float, rng: random.Random, placement: Placement = Placement()) -> "GospelTake":
+        """A take at ``tempo_bpm``; ``placement`` sets its melody (low and warm to high and bright)
+        and its bass register."""
         feel = rng.choice(FEELS[0 if tempo_bpm < 76 else (1 if tempo_bpm <= 110 else 2)])
         hands = LEFT_HANDS if feel == "shuffle" else tuple(h for h in LEFT_HANDS if h != "tenths")
         bank = CELLS[feel]
-        return GospelTake(feel=feel, left_hand=rng.choice(hands), bass_low=rng.randint(28, 34),
-                          melody=61 + 29 * register + rng.uniform(-1, 1),
+        return GospelTake(feel=feel, left_hand=rng.choice(hands), bass_low=28 + round(11 * placement.bass),
+                          melody=61 + 29 * placement.upper + rng.uniform(-1, 1),
                           sizes=rng.choice(((3, 4), (4,), (3, 4, 4), (4, 4, 5))),
                           cells=tuple(rng.sample(bank[:-1], 3)) + ((bank[-1],) if rng.random() < 0.5 else ()),
                           contour=rng.choice(tuple(CONTOURS)), range_semitones=rng.uniform(2, 6),
@@ -166,7 +170,8 @@ def _comp(perf: Performance, take: GospelTake, chord: Chord, at: float, duration
           velocity: float, rng: random.Random, crush_from: float | None = None) -> None:
     """One right-hand voicing, perhaps doubled or spread, crushed into from a 16th before (not
     before ``crush_from``, where the chord starts)."""
-    voiced = voicing(chord, melody, rng.choice(take.sizes), RIGHT_HAND_LOW, rng.random() < take.drop2_rate, rng)
+    drop2 = rng.random() < take.drop2_rate
+    voiced = voicing(chord, melody, rng.choice(take.sizes), RIGHT_HAND_LOW, drop2, rng)
     if rng.random() < take.double_rate and len(voiced) <= 5 and voiced[-1] - 12 >= RIGHT_HAND_LOW:
         voiced = sorted(set(voiced + [voiced[-1] - 12]))
     third = next((p for p in voiced if (p - chord.root) % 12 == 4), None)
@@ -208,15 +213,15 @@ def _passing_chord(chord: Chord, following: ChordEvent | None, event: ChordEvent
 
 
 def perform(events: list[ChordEvent], beats_per_bar: float, tempo_bpm: float,
-            rng: random.Random, register: float = 0.5) -> Performance:
+            rng: random.Random, placement: Placement = Placement()) -> Performance:
     """Play the chart ``events`` as Gospel piano: one seeded take (see the module docstring).
 
     Recipe per chord: 1. decide the push and the passing chord; 2. the left hand up to the push;
     3. the right hand's comping rhythm, a fill at a phrase end, a sus resolution on a dominant;
     4. the pushed voicing (and bass) of the next chord; 5. the passing chord."""
     perf = Performance(events=events, register=REGISTER)
-    take = GospelTake.draw(tempo_bpm, rng, register)
-    basses = bass_line(events, take.bass_low, take.bass_low + 17, rng, rng.uniform(0.1, 0.4))
+    take = GospelTake.draw(tempo_bpm, rng, placement)
+    basses = bass_line(events, take.bass_low, take.bass_low + 12, rng, rng.uniform(0.1, 0.4))
     melody, outside_budget, pushed_in = take.melody, max(1, len(events) // 4), False
     phrase = 4 * beats_per_bar
     for index, event in enumerate(events):

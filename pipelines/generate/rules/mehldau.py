@@ -1,13 +1,14 @@
 """Brad Mehldau-inspired piano from a chord chart (MUSIC.md, "Brad Mehldau-inspired piano").
 
-Each seed draws a *take* (MehldauTake). Left hand: a broken-chord ostinato (root, fifth, ninth,
-tenth in one of several orders) in eighths grouped against the meter (3+3+2 in 4/4, 3+2 in 5/4,
-2+2+3 in 7/4 ...), the grouping rotated from phrase to phrase (the figure displaced against the bar
-line), or a slower version that holds each group's first note, or tenth shells; all in the take's
-bass register, two figures alternating by phrase. Middle: open voicings with seconds inside, held
-or re-struck, while an inner voice moves stepwise through the chord's tensions. Right hand: a line
-in phrases that breathe, in the take's register, whose opening motif returns displaced by a beat,
-with wide dynamics and long pedal. A N.C. bar is a break: a short line over no bass.
+Each seed draws a *take* (MehldauTake). Left hand: a broken-chord ostinato (root, fifth, octave,
+ninth, tenth in one of several orders) in eighths grouped against the meter (3+3+2, 3+2+3 or 2+3+3
+in 4/4, 3+2 in 5/4, 2+2+3 in 7/4 ...) or in triplets (a figure of four against three), two figures
+and groupings alternating by phrase; or a slower version that holds each group's first note; or
+tenth shells; all on a bass line that moves by the smallest steps in the take's bass register.
+Middle: open voicings (seconds inside, or spread towards fourths) entering on the change or a little
+after it, held or re-struck, while an inner voice moves stepwise through the chord's tensions.
+Right hand: a line in phrases that breathe, in the take's register, whose opening motif returns
+displaced by a beat, with wide dynamics and long pedal. A N.C. bar is a break: a short line alone.
 """
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ import random
 from dataclasses import dataclass
 
 from ...music.chords import Chord, ChordEvent
-from .common import (Performance, above, allowed_pitch_classes, bass_line, colour_intervals, dynamics,
-                     nearest, next_chord, previous_chord)
+from .common import (Performance, Placement, above, allowed_pitch_classes, bass_line, colour_intervals,
+                     dynamics, nearest, next_chord, previous_chord)
 
 REGISTER = (28, 100)  # MIDI: E1 to E7
 MIDDLE_HIGH = 84      # the middle voicings stay below C6, under the right hand's line
@@ -50,15 +51,16 @@ class MehldauTake:
     rhythms: tuple[tuple[float, ...], ...]
 
     @staticmethod
-    def draw(beats_per_bar: float, rng: random.Random, register: float = 0.5) -> "MehldauTake":
-        """A take in a bar of ``beats_per_bar``; ``register`` (0-1) places its middle voicings."""
+    def draw(beats_per_bar: float, rng: random.Random, placement: Placement = Placement()) -> "MehldauTake":
+        """A take in a bar of ``beats_per_bar``; ``placement`` sets its middle voicings and bass register."""
         groupings = GROUPINGS.get(int(round(beats_per_bar)), GROUPINGS[4])
         return MehldauTake(left_hand=rng.choice(("ostinato", "ostinato", "ostinato", "held", "tenths")),
                            shapes=tuple(rng.sample(OSTINATO_SHAPES, 2)),
                            groupings=tuple(rng.sample(groupings, 2)),
                            pulse=0.5 if rng.random() < 0.7 else 1 / 3,
-                           triplet_grouping=rng.choice(((3,), (4,), (3, 3, 2))), bass_low=rng.randint(29, 36),
-                           middle=48 + 16 * register + rng.uniform(-1, 1),
+                           triplet_grouping=rng.choice(((3,), (4,), (3, 3, 2))),
+                           bass_low=28 + round(10 * placement.bass),
+                           middle=48 + 16 * placement.upper + rng.uniform(-1, 1),
                            restrike=rng.choice(("hold", "half", "syncopated")),
                            spacing=rng.choice((1, 2, 3, 5)),
                            entries=tuple(rng.sample((0.0, 0.5, 1.0, 1.5), 2)),
@@ -232,11 +234,11 @@ def _break(perf: Performance, take: MehldauTake, events: list[ChordEvent], index
 
 
 def perform(events: list[ChordEvent], beats_per_bar: float, tempo_bpm: float,
-            rng: random.Random, register: float = 0.5) -> Performance:
+            rng: random.Random, placement: Placement = Placement()) -> Performance:
     """Play the chart ``events`` in a Mehldau-inspired style: one seeded take (see the module docstring)."""
     perf = Performance(events=events, register=REGISTER)
-    take = MehldauTake.draw(beats_per_bar, rng, register)
-    basses = bass_line(events, take.bass_low, take.bass_low + 16, rng, rng.uniform(0.1, 0.4))
+    take = MehldauTake.draw(beats_per_bar, rng, placement)
+    basses = bass_line(events, take.bass_low, take.bass_low + 13, rng, rng.uniform(0.1, 0.4))
     phrase = 4 * beats_per_bar
     for index, event in enumerate(events):
         if event.chord.is_no_chord:
