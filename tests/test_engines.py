@@ -64,7 +64,8 @@ def test_styles_differ_measurably(takes):
     for key in ("notes_per_bar", "notes_per_onset", "pitch_class_entropy_1bar"):
         gospel = [m[key] for m in metrics["gospel"]]
         mehldau = [m[key] for m in metrics["mehldau"]]
-        assert mannwhitneyu(gospel, mehldau).pvalue < 0.01, (key, statistics.mean(gospel), statistics.mean(mehldau))
+        means = (key, statistics.mean(gospel), statistics.mean(mehldau))
+        assert mannwhitneyu(gospel, mehldau).pvalue < 0.01, means
         assert statistics.mean(gospel) > statistics.mean(mehldau), key
 
 

@@ -66,7 +66,8 @@ def test_two_hands_can_play_every_onset(takes, style, tmp_path):
 
 @pytest.mark.parametrize("style", STYLES)
 def test_bass_on_every_change_and_guide_tones_heard(takes, style, tmp_path):
-    assert not _failing(takes, style, tmp_path, lambda r, p: r["bass_on_changes"] != 1.0 or r["guide_tones"] != 1.0)
+    assert not _failing(takes, style, tmp_path,
+                        lambda r, p: r["bass_on_changes"] != 1.0 or r["guide_tones"] != 1.0)
 
 
 @pytest.mark.parametrize("style", STYLES)

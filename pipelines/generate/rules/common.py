@@ -52,6 +52,7 @@ class Performance:
     _notes: dict[tuple[int, int], Note] = field(default_factory=dict)
     _owners: dict[int, str] = field(default_factory=dict)  # onset tick -> the chord heard there
     _struck: dict[int, set[int]] = field(default_factory=dict)  # onset tick -> pitches struck there
+    _heard: dict[tuple[float, float], str] = field(default_factory=dict)  # (start, duration) -> chord name
 
     def __post_init__(self) -> None:
         self._active = [e for e in self.events if not e.chord.is_no_chord]
@@ -70,7 +71,8 @@ class Performance:
             return True
         note = Note(start=round(tick / GRID_TICKS, 4), pitch=pitch, duration=round(max(duration, 0.05), 4),
                     velocity=int(max(20, min(120, round(velocity)))))
-        if self._owners.setdefault(tick, self.heard(note)) != self.heard(note):
+        heard = self.heard(note)
+        if self._owners.setdefault(tick, heard) != heard:
             return False
         struck = self._struck.setdefault(tick, set())
         if pitch < LOW_REGISTER and any(p < LOW_REGISTER and abs(p - pitch) < LOW_MIN_GAP for p in struck):
@@ -89,8 +91,11 @@ class Performance:
 
     def heard(self, note: Note) -> str:
         """The name of the chord ``note`` is heard against ("NC" in a N.C. bar or outside the chart)."""
-        chord = chord_for_note(note, self._active)
-        return chord.name if chord is not None else "NC"
+        key = (note.start, note.duration)
+        if key not in self._heard:
+            chord = chord_for_note(note, self._active)
+            self._heard[key] = chord.name if chord is not None else "NC"
+        return self._heard[key]
 
     @property
     def notes(self) -> list[Note]:
