@@ -237,7 +237,7 @@ def test_an_adapter_whose_base_is_missing_and_another_tokenizer_are_refused(tmp_
     (adapter / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "/gone/base"}))
     (adapter / "studio_checkpoint.json").write_text(json.dumps({"method": "lora", "base_model": "/gone/base",
                                                                 "vocab_mode": "added_tokens"}))
-    with pytest.raises(StudioError, match="trained on base model '/gone/base', which is not a model folder"):
+    with pytest.raises(StudioError, match="trained on the base model '/gone/base', which is not a model folder"):
         generate(GenerateConfig(chords="| C |", model=str(adapter), render_audio=False))
     from pipelines.train.data import scratch_tokenizer
 

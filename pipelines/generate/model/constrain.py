@@ -123,9 +123,7 @@ class RowConstraint:
         self.onset: list[int] = []       # pitches struck at the current position, rising
         self.bar_notes = 0
         self._bar_id, self._end_id = space.id("BAR_START"), space.id("SONG_END")
-        kinds, numbers = self.vocab.kind_codes, self.vocab.numbers
         self._present = space.model_ids >= 0
-        self._pitch = np.where(kinds == NOTE, numbers, -1)
         self._log_outside = math.log1p(-self.rules.harmony_strength) if self.rules.harmony_strength < 1 else None
 
     # ---- what may come next ----------------------------------------------------------------
@@ -157,39 +155,52 @@ class RowConstraint:
 
     def _compute(self, s: GrammarState, chord_tick: int | None, last_bar: bool, closing: bool,
                  remaining: int, following: tuple[int, str] | None) -> tuple[np.ndarray, np.ndarray | None]:
-        kinds, numbers = self.vocab.kind_codes, self.vocab.numbers
-        ok = self.vocab.allowed_mask(s) & self._present & (kinds != CHORD)   # chords come from the chart
+        vids = self._candidates(s)      # what the grammar allows the model, chords aside (a few dozen ids)
+        kinds, numbers = self.vocab.kind_codes[vids], self.vocab.numbers[vids]
+        ok = np.ones(len(vids), dtype=bool)
         missing = self._missing()
         # positions: not past a pending chord; once the budget is spent, straight to the next chord
         hi = chord_tick if chord_tick is not None else s.bar_ticks - 1
         lo = hi if closing else s.pos + 1
-        ok &= (kinds != POS) | ((numbers >= lo) & (numbers <= hi) & (not (closing and chord_tick is None)))
+        is_pos = kinds == POS
+        ok[is_pos] = (numbers[is_pos] >= lo) & (numbers[is_pos] <= hi) & (not (closing and chord_tick is None)) \
+            & (not missing)
         # the bar or the song ends once its chords are placed, it has sounded, and no note is owed
-        leave = not missing and self.bar_notes > 0
-        ok &= (kinds != POS) | (not missing)
-        ends = [END] if last_bar and self.ends_song else [BAR, END] if last_bar else [BAR]
-        ok &= ~np.isin(kinds, [BAR, END]) | (np.isin(kinds, ends) & (chord_tick is None) & leave)
+        leave = not missing and self.bar_notes > 0 and chord_tick is None
+        ok[kinds == BAR] = leave and (not last_bar or not self.ends_song)
+        ok[kinds == END] = leave and last_bar
         if closing and s.last != "pos":
-            ok &= kinds != PEDAL
-        notes = self._notes(s, missing)
-        if closing:  # after the budget: a note only where one is owed, or to fill a bare position
-            owed = bool(missing) or self.bar_notes == 0
-            bare = s.last == "pos" and not (ok & (kinds == PEDAL)).any()
-            notes &= owed or bare
-        ok &= (kinds != NOTE) | notes
+            ok[kinds == PEDAL] = False
+        is_note = kinds == NOTE
+        if is_note.any():
+            notes = self._notes(s, missing, numbers[is_note])
+            if closing:  # after the budget: a note only where one is owed, or to fill a bare position
+                owed = bool(missing) or self.bar_notes == 0
+                bare = s.last == "pos" and not (ok & (kinds == PEDAL)).any()
+                notes &= owed or bare
+            ok[is_note] = notes
         if s.last == "note":
-            ok &= (kinds != DUR) | (numbers <= min(remaining, MAX_DUR, self._anticipation_cap(s, following)))
+            ok &= numbers <= min(remaining, MAX_DUR, self._anticipation_cap(s, following))
         elif s.last == "dur":
             ok &= (kinds != DUR) | ((numbers <= min(remaining, MAX_DUR)) & (not closing))
-        vids = np.flatnonzero(ok)
+        vids, pitches = vids[ok], np.where(is_note, numbers, -1)[ok]
         if not len(vids):
             self._stuck(s, missing)
         bias = None
         if self._log_outside is not None and self._log_outside < 0 and self.chord is not None:
-            outside = (self._pitch[vids] >= 0) & ~self.chord.fits[self._pitch[vids] % 12]
+            outside = (pitches >= 0) & ~self.chord.fits[pitches % 12]
             if outside.any():
                 bias = np.where(outside, self._log_outside, 0.0)
         return self.space.model_ids[vids], bias
+
+    def _candidates(self, s: GrammarState) -> np.ndarray:
+        """Vocabulary ids the grammar allows after ``s`` that this model has, chord tokens left out."""
+        key = ("grammar", s)
+        found = self.cache.get(key)
+        if found is None:
+            allowed = self.vocab.allowed_mask(s) & self._present & (self.vocab.kind_codes != CHORD)
+            found = self.cache[key] = np.flatnonzero(allowed)
+        return found
 
     def _next_change(self) -> tuple[int, str] | None:
         """(ticks from the bar's start, chord word) of the next chord change, or None after the last."""
@@ -221,9 +232,9 @@ class RowConstraint:
             return frozenset()
         return chord.guides - {p % 12 for p in self.onset}
 
-    def _notes(self, s: GrammarState, missing: frozenset[int]) -> np.ndarray:
-        """Which vocabulary ids are notes the rules allow now (over the whole vocabulary)."""
-        rules, onset, p = self.rules, self.onset, self._pitch
+    def _notes(self, s: GrammarState, missing: frozenset[int], p: np.ndarray) -> np.ndarray:
+        """Which of the pitches ``p`` the rules allow now."""
+        rules, onset = self.rules, self.onset
         low, high = rules.pitch_range
         ok = (p >= max(low, s.pitch + 1)) & (p <= high)
         if len(onset) >= rules.max_notes_per_onset:
