@@ -232,28 +232,29 @@ def perform(events: list[ChordEvent], beats_per_bar: float, tempo_bpm: float,
             _no_chord(perf, take, events, index, melody)
             pushed_in = False
             continue
-        velocity = dynamics(event.start, phrase, 66, 94)
+        velocity = dynamics(event.start, phrase, 66, 94)  # 1. the push and the passing chord
         passing = _passing_chord(chord, following, event) if outside_budget and rng.random() < 0.5 else None
         outside_budget -= passing is not None
         body = event.duration - (1.0 if passing else 0.0)
         pushing = following is not None and not passing and body >= 1 and rng.random() < take.push_rate
         push = PUSH_BEATS[take.feel] if pushing else 0
         lh_push = bool(push) and following.duration >= 2 and rng.random() < take.lh_push_rate
-        walk_to = basses[index + 1] if following and not push and not passing else None
+        walk_to = basses[index + 1] if following and not push and not passing else None  # 2. left hand
         _left_hand(perf, take, event, basses[index], walk_to, event.start + body - push, pushed_in,
                    velocity - 4, rng)
+        # 3. the right hand
         phrase_end = following is not None and abs(event.end % phrase) < 1e-6 and not passing and body >= 2
         sus = chord.family == "dom" and body >= 3 and outside_budget > 0 and rng.random() < 0.3
         outside_budget -= _right_hand(perf, take, event, body - push, phrase, phrase_end, sus, velocity, rng)
         melody = _melody(take, event.end % phrase / phrase)
         pushed_in = False
-        if push:
+        if push:  # 4. the next chord, pushed
             at = event.end - push
             _comp(perf, take, following.chord, at, 1.0 + push, melody, velocity + 2, rng)
             if lh_push:
                 low = basses[index + 1]
                 pushed_in = perf.chord(at, [low, low + 12], 1.0 + push, velocity)
-        if passing is not None:
+        if passing is not None:  # 5. the passing chord
             at = event.end - 1
             perf.add(at, nearest(passing.root, basses[index] + 1), 0.95, velocity - 4)
             perf.chord(at, voicing(passing, melody, 4), 0.95, velocity)
