@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..common.errors import StudioError
+from ..common.errors import StudioError, reason
 from .chords import Chord, parse_chord
 
 if TYPE_CHECKING:
@@ -165,11 +165,11 @@ def load_pretty_midi(path: str | os.PathLike) -> "pretty_midi.PrettyMIDI":
 
     path = Path(path)
     if not path.is_file():
-        raise StudioError(f"MIDI file {path} does not exist")
+        raise StudioError(f"MIDI file {path.name} does not exist")
     try:
         return pretty_midi.PrettyMIDI(str(path))
     except Exception as exc:  # mido raises many kinds on corrupt files
-        raise StudioError(f"{path.name} is not a readable MIDI file ({str(exc)[:100]})") from None
+        raise StudioError(f"{path.name} is not a readable MIDI file ({reason(exc)})") from None
 
 
 def read_midi(path: str | os.PathLike, include_drums: bool = False) -> Piece:

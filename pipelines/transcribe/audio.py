@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..common.errors import StudioError
+from ..common.errors import StudioError, reason
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def read_audio(path: str | Path, max_duration_s: float, excerpt_s: float | None 
         raise
     except Exception as exc:  # libsndfile raises RuntimeError/LibsndfileError on bad headers
         raise StudioError(f"{path.name} is not readable audio: its header or data is damaged "
-                          f"({str(exc).strip()[:120]})") from None
+                          f"({reason(exc)})") from None
     return checked_audio(Audio(samples[:, :2], int(rate)), path.name)
 
 

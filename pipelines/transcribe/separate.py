@@ -66,11 +66,17 @@ def torch_hub_checkpoints() -> Path:
 
 
 def missing_weights_message(name: str) -> str:
-    files = ", ".join(hub_weight_files(name))
+    """The sentence a user sees (no server folder in it; where the files go is ``missing_weights_detail``)."""
     return (f"the Demucs weights for {name} are not on this machine and cannot be downloaded here: "
-            f"put {files} in {torch_hub_checkpoints()} (set TORCH_HOME to move it), or a folder "
-            f"with {name}.yaml and its .th files and set demucs_weights_dir to it; or choose the "
-            "oracle separator with a multi-track MIDI, which needs no weights")
+            "choose the oracle separator with a multi-track MIDI, which needs no weights, or put the "
+            "weights on the server (the torch hub cache, moved by TORCH_HOME, or a folder given as "
+            "demucs_weights_dir)")
+
+
+def missing_weights_detail(name: str) -> str:
+    """Where the files go, for the person at the server (the CLI prints it; a browser never sees it)."""
+    return (f"put {', '.join(hub_weight_files(name))} in {torch_hub_checkpoints()}, or a folder with "
+            f"{name}.yaml and its .th files and set demucs_weights_dir to it")
 
 
 def weights_source(cfg: ABConfig) -> tuple[str, Path]:
@@ -80,12 +86,12 @@ def weights_source(cfg: ABConfig) -> tuple[str, Path]:
         folder = Path(cfg.demucs_weights_dir)
         if (folder / f"{name}.yaml").is_file() or any(folder.glob(f"{name}*.th")):
             return "folder", folder
-        raise StudioError(f"{folder} holds neither {name}.yaml nor {name}.th; "
-                          + missing_weights_message(name))
+        raise StudioError(f"demucs_weights_dir {folder.name} holds neither {name}.yaml nor {name}.th; "
+                          + missing_weights_message(name), local_detail=missing_weights_detail(name))
     hub = torch_hub_checkpoints()
     if all((hub / f).is_file() for f in hub_weight_files(name)):
         return "torch_hub", hub
-    raise StudioError(missing_weights_message(name))
+    raise StudioError(missing_weights_message(name), local_detail=missing_weights_detail(name))
 
 
 @functools.lru_cache(maxsize=2)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from ...common.errors import StudioError
+from ...common.errors import StudioError, reason
 from .sampling import Sampling
 
 if TYPE_CHECKING:
@@ -169,11 +169,13 @@ def _read_primer(path: str, time_signature: tuple[int, int]) -> "Piece":
     from ...music.piece import read_midi
 
     if not Path(path).is_file():
-        raise StudioError(f"the primer MIDI {path} does not exist")
+        raise StudioError(f"the primer MIDI {Path(path).name} did not arrive; upload it again")
     try:
         primer = read_midi(path)
+    except StudioError as exc:  # names the file and why it cannot be read
+        raise StudioError(f"the primer {exc}") from None
     except Exception as exc:  # a broken upload is bad input
-        raise StudioError(f"the primer is not a readable MIDI file ({type(exc).__name__})") from None
+        raise StudioError(f"the primer {Path(path).name} is not a readable MIDI file ({reason(exc)})") from None
     if not primer.notes:
         raise StudioError("the primer MIDI has no notes to continue")
     primer.time_signature = time_signature
