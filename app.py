@@ -53,15 +53,24 @@ def served_folders() -> list[str]:
 
 
 def _warm_up_in_background() -> None:
-    """Prepare the default model's decoder while the page loads (STUDIO_WARMUP=0 turns this off)."""
+    """Prepare the shipped models' decoders while the page loads, the default first, then each shipped
+    adapter (an export timed once per checkpoint, cached); STUDIO_WARMUP=0 turns this off."""
     import threading
 
     from pipelines.common.paths import checkpoints_dir
 
-    if (checkpoints_dir() / "default" / "config.json").is_file():
-        from pipelines.generate.model.takes import warm_up
+    shipped = checkpoints_dir()
+    if not (shipped / "default" / "config.json").is_file():
+        return
+    from pipelines.generate.model.takes import warm_up
 
-        threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+    adapters = sorted(f"checkpoints/{p.name}" for p in shipped.iterdir() if (p / "adapter_config.json").is_file())
+
+    def one_after_another() -> None:
+        for model in ["default", *adapters]:
+            warm_up(model)
+
+    threading.Thread(target=one_after_another, name="warm-up", daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -53,3 +53,15 @@ def test_corpus_cli(tmp_path):
     done = run("corpus", "--style", "mehldau", "--n", "2", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     assert len(list(tmp_path.glob("*.mid"))) == 2
+
+
+def test_a_style_adapter_without_style_plays_its_own_and_the_rules_options_are_read(tmp_path):
+    from pipelines.generate.__main__ import main
+
+    summary = main(["--chords", "| Dm7 G7 | Cmaj7 |", "--model", "checkpoints/mehldau", "--backend", "torch",
+                    "--harmony-strength", "1", "--register", "36-90", "--max-notes-per-onset", "5",
+                    "--out", str(tmp_path / "a.mid")])
+    assert summary["style"] == "mehldau"
+    assert summary["metrics"]["chord_tone_ratio_tension_aware"] == 1.0
+    assert summary["metrics"]["max_notes_per_onset"] <= 5
+    assert all(36 <= n.pitch <= 90 for n in read_midi(tmp_path / "a.mid").notes)

@@ -109,9 +109,16 @@ def _generate(argv: list[str]) -> dict:
         if not preset.is_file():
             known = ", ".join(sorted(p.stem for p in (configs_dir() / "generate").glob("*.yaml")))
             raise StudioError(f"--preset {args.preset!r} not found (presets: {known})")
-    elif args.style is None:
-        raise StudioError(f"--style is required ({', '.join(STYLES)}) unless a --preset gives one")
-    cfg = replace(load_config(GenerateConfig, preset), **_given(args))
+    given = _given(args)
+    if args.style is None and not args.preset:
+        from .model.loading import model_style
+
+        own = model_style(args.model) if args.model else None   # a style adapter plays its own style
+        if own is None:
+            raise StudioError(f"--style is required ({', '.join(STYLES)}) unless a --preset or a style "
+                              "adapter's --model gives one")
+        given["style"] = own
+    cfg = replace(load_config(GenerateConfig, preset), **given)
     if cfg.style not in STYLES and cfg.model == "rules":
         raise StudioError(f"--style must be one of {', '.join(STYLES)} for the rules model: invalid choice "
                           f"{cfg.style!r}")
