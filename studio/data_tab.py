@@ -168,7 +168,7 @@ def _tokenize_section() -> SimpleNamespace:
 def build(settings: StudioSettings) -> None:
     """The Data tab."""
     run_ingest, run_bootstrap, run_stats, run_tokenize, run_preview = make_handlers(settings)
-    with gr.Tab("Data", id="data"):
+    with gr.Tab("Data", id="data") as tab:
         gr.Markdown("Drop MIDI files or a .zip, name the dataset and give it a style. Every file is checked "
                     "and the report says what was kept and why the rest was skipped. Then analyse, "
                     f"tokenize into train/valid/test, and listen to the round trip. Uploads are capped at "
@@ -201,3 +201,5 @@ def build(settings: StudioSettings) -> None:
                         outputs=[tk.summary, tk.lengths, tk.round_trip], api_name="tokenize")
         preview_button.click(run_preview, inputs=[up.dataset, file_pick],
                              outputs=[original_audio, round_audio, preview_text], api_name="round_trip_preview")
+        tab.select(lambda: gr.update(choices=list_datasets()), None, up.dataset,  # made elsewhere too
+                   show_progress="hidden", api_visibility="private")

@@ -1,7 +1,9 @@
-"""Train tab: pick dataset, preset and base model, adjust the form (derived from TrainConfig), preview
-the command, Start; watch the run list, the live loss plot, ETA, tokens/s, memory, log and samples;
-Stop & save, Abort, Resume, Continue, Delete. The tab writes a YAML and starts the same CLI a user
-would type; afterwards it only reads the run's files (polled with gr.Timer)."""
+"""Train tab: pick dataset, preset and base model (the default preset is one this machine can run,
+with its expected memory and time), adjust the form (derived from TrainConfig), Check, preview the
+command, Start (queued while another run trains); watch the run history, the live loss plot, ETA,
+tokens/s, memory, log and samples; Stop & save (then Skip the evaluation), Abort, Resume, Continue,
+Delete; compare runs. The tab writes a YAML and starts the same CLI a user would type; afterwards it
+only reads the run's files (polled with gr.Timer). Every list is read again when the tab is shown."""
 
 from __future__ import annotations
 
@@ -17,17 +19,22 @@ from pipelines.train.export import export_run
 from pipelines.train.forms import (
     RUN_COLUMNS,
     base_model_choices,
+    check_markdown,
     field_names,
     form_config,
+    form_estimate,
     form_preview,
     grouped_fields,
     preset_values,
     report_or_none,
+    run_ids,
     run_markdown,
     run_rows,
     run_samples,
     start_from_form,
 )
+from pipelines.train.history import compare_figure, config_diff
+from pipelines.train.preflight import default_preset
 from pipelines.train.runs import delete_run, read_metrics, run_path
 from pipelines.train.status import check_config, loss_figure
 
@@ -35,7 +42,6 @@ from .common import ui_errors
 from .settings import StudioSettings
 
 POLL_S = 1.0
-DEFAULT_PRESET = "qlora_fast"
 
 
 def _widget(spec: dict[str, Any], value: Any) -> gr.components.Component:
@@ -104,8 +110,10 @@ def build(settings: StudioSettings) -> None:
     presets = list_presets()
     groups = grouped_fields()
     names = field_names()
-    start_values = preset_values(DEFAULT_PRESET if DEFAULT_PRESET in presets else None)
-    with gr.Tab("Train", id="train"):
+    first = default_preset()
+    first = first if first in presets else None
+    start_values = preset_values(first)
+    with gr.Tab("Train", id="train") as tab:
         gr.Markdown(
             "Pick a dataset, a preset and a base model, adjust any setting, check the command and press "
             "**Start**. Runs live in their own processes: close the browser or restart the studio and "
@@ -116,16 +124,14 @@ def build(settings: StudioSettings) -> None:
             dataset = gr.Dropdown(
                 label="Dataset", choices=list_datasets(), value=None, allow_custom_value=True
             )
-            preset = gr.Dropdown(
-                label="Preset", choices=presets, value=DEFAULT_PRESET if DEFAULT_PRESET in presets else None
-            )
+            preset = gr.Dropdown(label="Preset", choices=presets, value=first)
             base_model = gr.Dropdown(
                 label="Base model (local folder or hub id)",
                 choices=base_model_choices(),
                 value=start_values["base_model"] or None,
                 allow_custom_value=True,
             )
-            refresh_pickers = gr.Button("↻ Refresh lists", size="sm")
+        expected = gr.Markdown(form_estimate(first, {}), elem_id="train-estimate")
         inputs: list[gr.components.Component] = [dataset, base_model]
         with gr.Accordion("Settings (from the preset; change any)", open=False):
             for group, specs in groups.items():
@@ -141,17 +147,16 @@ def build(settings: StudioSettings) -> None:
         command = gr.Code(
             label="Command the studio runs", language="shell", interactive=False, lines=2, max_lines=12
         )
-        check_report = gr.JSON(
-            label="Check: can this machine run it, and tokens per sequence for each vocab mode", visible=False
-        )
+        check_report = gr.Markdown(elem_id="train-check")
         # 2. runs: list, controls, live view
-        gr.Markdown("### Runs")
+        gr.Markdown("### Runs (every past run; a new run waits in the queue while another trains)")
         runs_table = gr.Dataframe(
-            label="Runs", headers=RUN_COLUMNS, value=run_rows(), interactive=False, wrap=True
+            label="Runs", headers=RUN_COLUMNS, value=run_rows(), interactive=False, wrap=True,
+            elem_id="train-runs",
         )
         with gr.Row():
             run_pick = gr.Dropdown(
-                label="Run", choices=[r[0] for r in run_rows()], value=None, scale=3, allow_custom_value=True
+                label="Run", choices=run_ids(), value=None, scale=3, allow_custom_value=True
             )
             continue_preset = gr.Dropdown(
                 label="Continue with preset",
@@ -161,6 +166,7 @@ def build(settings: StudioSettings) -> None:
             )
         with gr.Row():
             stop_button = gr.Button("Stop & save")
+            skip_button = gr.Button("Skip evaluation")
             abort_button = gr.Button("Abort", variant="stop")
             resume_button = gr.Button("Resume")
             continue_button = gr.Button("Continue as new run")
@@ -177,9 +183,17 @@ def build(settings: StudioSettings) -> None:
             samples_md = gr.Markdown()
             sample_audio = gr.Audio(label="Newest sample", interactive=False)
             sample_files = gr.File(label="Sample MIDI and audio", file_count="multiple", interactive=False)
+        with gr.Accordion("Compare runs: loss curves overlaid, config side by side", open=False):
+            with gr.Row():
+                compare_pick = gr.Dropdown(label="Runs to compare (two or more)", choices=run_ids(),
+                                           multiselect=True, scale=4)
+                compare_button = gr.Button("Compare", scale=1)
+            compare_plot = gr.Plot(label="Loss of the chosen runs", elem_id="train-compare-plot")
+            compare_table = gr.Dataframe(label="Settings that differ", interactive=False, wrap=True,
+                                         elem_id="train-compare-diff")
         with gr.Accordion("Export the selected run (LoRA merged into its base, or mlx fuse)", open=False):
             with gr.Row():
-                export_name = gr.Textbox(label="Name (saved to checkpoints/<name>)", max_lines=1)
+                export_name = gr.Textbox(label="Name (saved to the workspace's models/<name>)", max_lines=1)
                 export_ckpt = gr.Textbox(
                     label="Checkpoint (best, latest or step-N)", value="best", max_lines=1
                 )
@@ -193,7 +207,20 @@ def build(settings: StudioSettings) -> None:
         @ui_errors("Pick another preset")
         def load_preset(name: str):
             values = preset_values(name)
-            return [gr.update(value=values[n]) for n in names[1:]]
+            return [gr.update(value=values[n]) for n in names[1:]] + [form_estimate(name, {})]
+
+        def lists():
+            """Every list read again from disk: datasets, base models, runs (when shown, after actions)."""
+            ids = run_ids()
+            return (gr.update(choices=list_datasets()), gr.update(choices=base_model_choices()),
+                    gr.update(choices=ids), gr.update(value=run_rows()), gr.update(choices=ids))
+
+        @ui_errors("Pick two or more runs")
+        def compare(chosen: list[str] | None, smoothing_value: float, log_scale: bool):
+            headers, rows = config_diff(list(chosen or []))
+            figure = compare_figure(list(chosen), smoothing_value, log_scale)
+            return figure, gr.update(value=rows or [["(no setting differs)"] + [""] * len(chosen)],
+                                     headers=headers)
 
         @ui_errors("Fix the setting it names and press Preview again")
         def preview(preset_name, *args):
@@ -202,14 +229,14 @@ def build(settings: StudioSettings) -> None:
         @ui_errors("Fix the setting it names and press Check again")
         def check(preset_name, *args):
             cfg, _ = form_config(preset_name, _values(names, args))
-            return gr.update(value=check_config(cfg), visible=True)
+            return check_markdown(check_config(cfg))
 
         @ui_errors("Fix the setting it names and press Start again")
         def start_run(preset_name, pw, *args):
             _check_admin(settings, pw)
             result = start_from_form(preset_name, _values(names, args))
-            gr.Info(f"Started {result['run_id']}")
-            return result["command"], gr.update(choices=[result["run_id"]], value=result["run_id"])
+            gr.Info(f"Started {result['run_id']} (it waits in the queue if another run is training)")
+            return result["command"], gr.update(choices=run_ids(), value=result["run_id"])
 
         @ui_errors("Pick a run from the list")
         def run_status(run_id: str) -> dict:
@@ -228,7 +255,9 @@ def build(settings: StudioSettings) -> None:
                     raise StudioError("no run chosen; pick one in the Run list")
                 result = fn(run_id, continue_with) if fn is launcher.continue_run else fn(run_id)
                 gr.Info(f"{run_id}: {result.get('state', 'done') if isinstance(result, dict) else result}")
-                return json_text(result)
+                ids = run_ids()
+                picked = result.get("run_id") if fn is launcher.continue_run else run_id
+                return json_text(result), gr.update(choices=ids, value=picked if picked in ids else None)
 
             return handler
 
@@ -239,31 +268,38 @@ def build(settings: StudioSettings) -> None:
             gr.Info(f"Exported to {result['out_dir']}")
             return json_text(result)
 
-        preset.change(load_preset, preset, inputs[1:])
+        preset.change(load_preset, preset, [*inputs[1:], expected])
+        dataset.change(lambda p, *a: form_estimate(p, _values(names, a)), [preset, *inputs], expected,
+                       show_progress="hidden")
+        list_outputs = [dataset, base_model, run_pick, runs_table, compare_pick]
+        tab.select(lists, None, list_outputs, show_progress="hidden", api_visibility="private")
+        compare_button.click(compare, [compare_pick, smoothing, log_y], [compare_plot, compare_table],
+                             api_name="compare_runs")
         export_button.click(
             export, [run_pick, password, export_name, export_ckpt, hub_repo, hub_token], command
         )
-        refresh_pickers.click(
-            lambda: (gr.update(choices=list_datasets()), gr.update(choices=base_model_choices())),
-            None,
-            [dataset, base_model],
-        )
         preview_button.click(preview, [preset, *inputs], command)
-        check_button.click(check, [preset, *inputs], check_report)
+        check_button.click(check, [preset, *inputs], check_report, api_name="check_config")
         start_button.click(start_run, [preset, password, *inputs], [command, run_pick], api_name="start_run")
+        acted = [command, run_pick]
         stop_button.click(
-            action(launcher.stop, "Pick a running run"), [run_pick, password], command, api_name="stop_run"
+            action(launcher.stop, "Pick a running run"), [run_pick, password], acted, api_name="stop_run"
         )
-        abort_button.click(action(launcher.abort, "Pick a running run"), [run_pick, password], command)
+        skip_button.click(action(launcher.skip, "Press it after Stop & save, while the run is stopping"),
+                          [run_pick, password], acted, api_name="skip_eval")
+        abort_button.click(action(launcher.abort, "Pick a running run"), [run_pick, password], acted,
+                           api_name="abort_run")
         resume_button.click(
-            action(launcher.resume, "Pick a stopped or failed run"), [run_pick, password], command
+            action(launcher.resume, "Pick a stopped, failed or aborted run"), [run_pick, password], acted,
+            api_name="resume_run",
         )
         continue_button.click(
             action(launcher.continue_run, "Pick a run with a checkpoint"),
             [run_pick, password, continue_preset],
-            command,
+            acted,
         )
-        delete_button.click(action(delete_run, "Stop the run first"), [run_pick, password], command)
+        delete_button.click(action(delete_run, "Pick a run"), [run_pick, password], acted,
+                            api_name="delete_run")
         status_json = gr.JSON(visible=False)
         status_button = gr.Button("Status", visible=False)  # the run_status endpoint, for gradio_client
         status_button.click(run_status, run_pick, status_json, api_name="run_status")

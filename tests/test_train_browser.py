@@ -1,5 +1,6 @@
 """The Train tab in the running studio: a tiny run started from the form, the live plot growing,
-Stop & save from the button, and the named endpoints driven by gradio_client."""
+Stop & save from the button, lists current when a tab is shown, and the named endpoints driven by
+gradio_client."""
 
 from __future__ import annotations
 
@@ -84,8 +85,36 @@ def test_named_endpoints_start_status_stop(studio_server):
     url, home = studio_server
     client = Client(url, verbose=False)
     names = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
-    assert {"/start_run", "/run_status", "/stop_run"} <= set(names)
+    assert {"/start_run", "/run_status", "/stop_run", "/skip_eval", "/abort_run", "/resume_run",
+            "/delete_run", "/check_config", "/compare_runs"} <= set(names)
     runs = sorted(p.name for p in (home / "runs").iterdir() if (p / "status.json").is_file())
     if runs:  # the browser test left a stopped run: its status reads back through the API
         status = client.predict(runs[0], api_name="/run_status")
         assert status["state"] in ("stopped", "completed") and status["metrics"]
+
+
+def test_a_dataset_made_after_the_page_loaded_is_offered_when_train_is_shown(studio_server, page, tmp_path):
+    from gradio_client import Client, handle_file
+
+    from pipelines.music.piece import Note, Piece
+
+    url, home = studio_server
+    page.goto(url)
+    page.get_by_role("tab", name="Train").click()
+    estimate = page.locator("#train-estimate").inner_text()
+    assert "Expected here" in estimate and ("GB of RAM" in estimate or "GB of GPU" in estimate or
+                                            "size unknown" in estimate)
+    song = Piece(notes=[Note(float(b), 55 + (b % 5), 0.9, 80) for b in range(16)]).write_midi(tmp_path / "s.mid")
+    client = Client(url, verbose=False)  # what the Data tab's Ingest and Tokenize buttons do
+    client.predict([handle_file(str(song))], "fresh-set", "jazz", "", True, True, api_name="/ingest")
+    client.predict("fresh-set", "studio", 512, 0, 0, 0, 0.0, 0.0, 0, api_name="/tokenize")
+    page.get_by_role("tab", name="Data").click()
+    page.get_by_role("tab", name="Train").click()  # no refresh button: showing the tab reads the lists
+    page.wait_for_timeout(1500)
+    page.get_by_label("Dataset", exact=True).click()
+    page.get_by_role("option", name="fresh-set").wait_for(timeout=10_000)
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Check config and dataset").click()
+    page.wait_for_function("() => document.querySelector('#train-check').innerText.length > 20",
+                           timeout=30_000)
+    assert not [e for e in page.console_errors if "favicon" not in e]

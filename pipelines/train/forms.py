@@ -13,7 +13,7 @@ from ..common.errors import StudioError
 from ..common.paths import REPO_ROOT, checkpoints_dir, workspace_dir
 from .config import TrainConfig, config_from_dict, form_fields, list_presets, load_train_config
 from .launcher import cli_start_argv, preview_command, write_form_config
-from .runs import list_runs
+from .history import HISTORY_COLUMNS, duration_text, history_rows
 from .samples import gallery
 from .status import run_report
 
@@ -79,7 +79,8 @@ def start_from_form(preset: str | None, values: dict[str, Any], timeout_s: float
     cfg, _ = form_config(preset, values)
     path = write_form_config(cfg)
     proc = subprocess.run(
-        cli_start_argv(path), cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout_s, env=_env()
+        cli_start_argv(path, preset or "defaults"), cwd=REPO_ROOT, capture_output=True, text=True,
+        timeout=timeout_s, env=_env(),
     )
     if proc.returncode != 0:
         lines = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
@@ -103,37 +104,49 @@ def base_model_choices() -> list[str]:
     return local + hub
 
 
-RUN_COLUMNS = ["run", "state", "step", "best eval loss", "backend / method", "dataset", "duration", "note"]
+RUN_COLUMNS = HISTORY_COLUMNS
 
 
 def run_rows() -> list[list[Any]]:
-    """The run list as table rows (every run reconciled with its process)."""
-    rows = []
-    for r in list_runs():
-        step = f"{r['step']}/{r['total_steps']}" if r.get("total_steps") else str(r["step"])
-        best = f"{r['best_eval_loss']:.4f}" if r.get("best_eval_loss") is not None else ""
-        duration = _duration(r.get("duration_s"))
-        rows.append(
-            [
-                r["run_id"],
-                r["state"],
-                step,
-                best,
-                f"{r['backend']} / {r['method']}",
-                r["dataset"],
-                duration,
-                (r.get("error") or "")[:160],
-            ]
-        )
-    return rows
+    """The run history as table rows (every run reconciled with its process)."""
+    return history_rows()
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+def run_ids() -> list[str]:
+    return [row[0] for row in history_rows()]
+
+
+_duration = duration_text
+
+
+def form_estimate(preset: str | None, values: dict[str, Any]) -> str:
+    """One line: what this form's run is expected to need here (memory, time), or why it is unknown."""
+    from .preflight import estimate
+
+    cfg, _ = form_config(preset, values)
+    from .preflight import default_preset
+
+    fits = " (the preset this machine should start with)" if preset == default_preset() else ""
+    return f"**Expected here for {preset or 'the defaults'}{fits}:** {estimate(cfg)['text']}"
+
+
+def check_markdown(report: dict[str, Any]) -> str:
+    """Check's answer as Markdown: ready or every blocker with its fix, notes, the estimate."""
+    lines = ["**Ready to start.**" if report["runnable"] else f"**{len(report['blockers'])} blocker(s):**"]
+    lines += [f"- ⛔ {b}" for b in report["blockers"]]
+    lines += [f"- ℹ {n}" for n in report.get("notes", [])]
+    if report.get("estimate"):
+        lines.append(f"\n**Expected here:** {report['estimate']}")
+    lengths = report.get("sequence_lengths")
+    if lengths:
+        lines.append(f"\n{lengths['sequences']} training sequences, {lengths['events_mean']} events each on "
+                     f"average (max {lengths['events_max']}); "
+                     f"{report.get('sequences_longer_than_max_seq_len', 0)} longer than max_seq_len "
+                     f"{report['max_seq_len']} are cut into windows.")
+        if lengths.get("text_cost_x"):
+            lines.append(f"Spelled as text for the base model's tokenizer they are {lengths['text_cost_x']}x "
+                         "longer than as added tokens.")
+    return "\n".join(lines)
 
 
 def run_markdown(report: dict[str, Any]) -> str:
@@ -152,6 +165,10 @@ def run_markdown(report: dict[str, Any]) -> str:
         f"peak memory {fmt(report.get('peak_mem_gb'), '{:.2f}')} GB · samples decoded "
         f"{fmt(report.get('sample_decoded_share'), '{:.0%}')}",
     ]
+    if report.get("phase"):
+        lines.append(f"⏳ {report['phase']} (Skip ends the evaluation and samples now)")
+    if report.get("state") == "queued" and report.get("queue_note"):
+        lines.append(f"⏸ queued: {report['queue_note']}")
     if report.get("error"):
         lines.append(f"⚠ {report['error']}")
     return "  \n".join(lines)
@@ -185,6 +202,9 @@ def report_or_none(run_id: str | None) -> dict[str, Any] | None:
 
 __all__ = [
     "RUN_COLUMNS",
+    "check_markdown",
+    "form_estimate",
+    "run_ids",
     "base_model_choices",
     "config_from_dict",
     "field_names",
