@@ -35,8 +35,8 @@ def extract_midis(archive: Path, dest: Path, limits: ArchiveLimits | None = None
     """
     out: list[Path] = []
     for member in iter_zip(archive, archive.name, limits or ArchiveLimits()):
-        if member.data is None:
-            log.info("skipped %s in %s: %s", member.name, archive.name, member.skipped)
+        if member.data is None or not member.data.startswith(b"MThd"):
+            log.info("skipped %s in %s: %s", member.name, archive.name, member.skipped or "not a MIDI file")
             continue
         if len(out) >= MAX_SONGS:
             raise StudioError(f"{archive.name} holds more than {MAX_SONGS} MIDI files; at most {MAX_SONGS}")
