@@ -1,0 +1,59 @@
+"""Every endpoint of a guarded studio, sent wrong types, NaN, infinities, huge and negative numbers,
+empty and 1 MB strings, one input at a time: each answer is one clean sentence and nothing is written.
+
+Prints the figure: endpoints x bad values tried, and how many were answered with one clean sentence.
+"""
+from __future__ import annotations
+
+import pytest
+
+from conftest import start_studio, stop_studio
+from public_client import call, endpoints
+from public_probe import changed, clean_sentence, default_inputs, distinct, snapshot, values_to_try
+
+PASSWORD = "fuzz-admin-password"
+
+
+@pytest.fixture(scope="module")
+def guarded_studio(tmp_path_factory):
+    home = tmp_path_factory.mktemp("fuzz_home")
+    proc, url = start_studio(home, "--admin-password", PASSWORD)
+    yield url, home
+    stop_studio(proc)
+
+
+def _with_password(endpoint, data: list) -> list:
+    """The right password in the endpoint's password field, so its own checks are what answers."""
+    return [PASSWORD if item["label"] == "Admin password" else value
+            for item, value in zip(endpoint.inputs, data)]
+
+
+def test_every_endpoint_answers_bad_values_with_one_sentence(guarded_studio):
+    url, home = guarded_studio
+    tried, clean, dirty, wrote = 0, 0, [], []
+    targets = distinct(endpoints(url))
+    seen: set[int] = set()
+    for endpoint in targets:
+        base = _with_password(endpoint, default_inputs(endpoint))
+        for index, item in enumerate(endpoint.inputs):
+            if item["label"] == "Admin password":
+                continue
+            first_time = item["id"] not in seen
+            seen.add(item["id"])
+            for bad in values_to_try(item["type"], first_time):
+                data = list(base)
+                data[index] = bad
+                before = snapshot(home)
+                answer = call(url, endpoint.fn_index, data)
+                tried += 1
+                where = f"{endpoint.label} {item['label'] or item['type']}={str(bad)[:12]!r}"
+                if clean_sentence(answer):
+                    clean += 1
+                elif not (answer.ok and bad in ("", None)):  # an empty optional field is not wrong
+                    dirty.append(f"{where}: {'accepted' if answer.ok else (answer.error or '')[:300]}")
+                written = changed(before, snapshot(home))
+                if written and not answer.ok:
+                    wrote.append(f"{where}: {written[:3]}")
+    print(f"\nFIGURE fuzz: {len(targets)} endpoints x bad values = {tried} calls; {clean} answered with "
+          f"one clean sentence; {len(dirty)} did not; {len(wrote)} refusals wrote files")
+    assert not dirty and not wrote, "\n".join(dirty[:60] + ["-- refusals that wrote files:"] + wrote[:20])
