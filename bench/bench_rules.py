@@ -6,7 +6,7 @@ with ``--seeds`` seeds. Per style: takes with a key struck twice at one onset, w
 smeared into one onset, with a dense cluster below C3; the most notes at one onset; Gospel takes
 outside MIDI 28-100; silent bars; the harmony figures (tension-aware chord-tone ratio over all
 notes; the recogniser's chord accuracy, bass on the change, 3rd and 7th heard, as means over
-takes); the notes two seeds of one chart share (pipelines/generate/rules/checks.py:
+takes); the notes two seeds of one chart share (pipelines/music/playing.py:
 shared_note_share), mean, 90th percentile and worst.
 
     .venv/bin/python bench/bench_rules.py [--random 32] [--seeds 3] [--json]
@@ -29,7 +29,8 @@ GOSPEL_REGISTER = (28, 100)
 
 def style_figures(style: str, charts: list, seeds: int) -> dict:
     from pipelines.generate.rules import DEFAULT_TEMPO_RANGES, perform_chart
-    from pipelines.generate.rules.checks import shared_note_share, take_report
+    from pipelines.generate.rules.checks import take_report
+    from pipelines.music.playing import shared_note_share
     from pipelines.music.chords import parse_chart
     from pipelines.music.metrics import chord_accuracy, chord_tone_ratio
 

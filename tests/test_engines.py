@@ -53,7 +53,7 @@ def test_styles_differ_measurably(takes):
     """Gospel plays more notes, in block chords; Mehldau plays lines and open voicings."""
     from scipy.stats import mannwhitneyu
 
-    from pipelines.generate.rules.checks import onsets
+    from pipelines.music.playing import onsets
 
     def figures(piece):
         return {"notes_per_bar": all_metrics(piece)["notes_per_bar"],

@@ -1,6 +1,6 @@
 """What a pianist takes for granted, over many random and written charts x seeds, in both styles.
 
-Each take is checked with pipelines/generate/rules/checks.py; a failing take is written to
+Each take is checked with pipelines/music/playing.py; a failing take is written to
 ``tmp_path`` as MIDI (named by style, chart and seed) so it can be heard.
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pytest
 
 from pipelines.generate.rules import DEFAULT_TEMPO_RANGES, perform_chart
 from pipelines.generate.rules.charts import TRIAL_CHARTS, random_charts
-from pipelines.generate.rules.checks import (MAX_NOTES_PER_ONSET, onset_tick, shared_note_share,
-                                              take_report)
+from pipelines.generate.rules.checks import onset_tick, take_report
+from pipelines.music.playing import MAX_NOTES_PER_ONSET, shared_note_share
 from pipelines.music.chords import parse_chart
 from pipelines.music.metrics import chord_tone_ratio
 

@@ -13,9 +13,9 @@ import numpy as np
 
 from .chords import Chord, ChordEvent
 from .piece import Note, Piece
+from .playing import ANTICIPATION_BEATS, playing_evidence, pushed_into
 from .recognise import RecognisedChord, recognise_profile, recognise_span, span_profile
 
-ANTICIPATION_BEATS = 0.5  # a note this close before a chord change that rings into it belongs to it
 GROOVE_GRID_PER_BEAT = 4   # 16th-note grid for grooving patterns
 
 
@@ -26,9 +26,7 @@ def _active_events(piece: Piece, chords: Sequence[ChordEvent] | None) -> list[Ch
 def _anticipates(note: Note, event: ChordEvent, following: ChordEvent | None) -> bool:
     """True when ``note`` starts inside ``event`` but is heard against ``following``: it starts at
     most an eighth before the change and rings mostly after it (a pushed chord)."""
-    return (following is not None and abs(following.start - event.end) < 1e-9
-            and following.start - note.start <= ANTICIPATION_BEATS + 1e-9
-            and note.end - following.start > 0.5 * note.duration)
+    return following is not None and abs(following.start - event.end) < 1e-9 and pushed_into(note, following.start)
 
 
 def chord_for_note(note: Note, events: Sequence[ChordEvent]) -> Chord | None:
@@ -61,55 +59,6 @@ def chord_tone_ratio(piece: Piece, chords: Sequence[ChordEvent] | None = None,
         total += 1
         hits += (note.pitch % 12) in allowed
     return hits / total if total else None
-
-
-def chord_guides(chord: Chord) -> frozenset[int]:
-    """The pitch classes that say which chord it is: its 3rd and 7th where it has them (a diminished
-    7th's double-flat 7th; a sus chord has no 3rd), the slash bass left out."""
-    if chord.root is None:
-        return frozenset()
-    pcs = chord.pitch_classes
-    guides = {(chord.root + i) % 12 for i in (3, 4, 10, 11) if (chord.root + i) % 12 in pcs}
-    if not any((chord.root + i) % 12 in pcs for i in (10, 11)) and (chord.root + 9) % 12 in pcs \
-            and chord.family == "dim":
-        guides.add((chord.root + 9) % 12)
-    return frozenset(guides - {chord.bass_pc})
-
-
-def playing_evidence(piece: Piece, chords: Sequence[ChordEvent] | None = None,
-                     window_beats: float = 0.25) -> dict[str, float | int | None]:
-    """What a musician checks first, as figures (MUSIC.md "What a musician checks first").
-
-    - ``bass_on_change``: share of chord changes whose lowest note struck at the change (within
-      ``window_beats`` after it, or an anticipation before it) is the root or the written slash bass;
-    - ``guide_tones``: share of chords during which their 3rd and 7th (``chord_guides``) sound;
-    - ``silent_bars``: bars in which no note sounds; ``max_notes_per_onset``: the most notes struck
-      together; ``doubled_keys``: keys struck twice at one onset.
-    """
-    events = _active_events(piece, chords)
-    bass_hits = guide_hits = guide_total = 0
-    for index, event in enumerate(events):
-        owner = [n for n in piece.notes if event.start - ANTICIPATION_BEATS - 1e-9 <= n.start
-                 < event.start + window_beats - 1e-9 and chord_for_note(n, events) is event.chord]
-        if owner and min(owner, key=lambda n: n.pitch).pitch % 12 == event.chord.bass_pc:
-            bass_hits += 1
-        guides = chord_guides(event.chord)
-        if guides:
-            heard = {n.pitch % 12 for n in piece.notes if n.start < event.end - 1e-9 and n.end > event.start + 1e-9}
-            guide_total += 1
-            guide_hits += guides <= heard
-    onsets: dict[float, list[int]] = {}
-    for note in piece.notes:
-        onsets.setdefault(round(note.start, 4), []).append(note.pitch)
-    beats = piece.beats_per_bar
-    sounding = {b for n in piece.notes for b in range(int(n.start // beats), int(math.ceil(n.end / beats - 1e-9)))}
-    return {
-        "bass_on_change": bass_hits / len(events) if events else None,
-        "guide_tones": guide_hits / guide_total if guide_total else None,
-        "silent_bars": sum(b not in sounding for b in range(piece.bars)),
-        "max_notes_per_onset": max((len(p) for p in onsets.values()), default=0),
-        "doubled_keys": sum(len(p) - len(set(p)) for p in onsets.values()),
-    }
 
 
 def chord_accuracy(piece: Piece, chords: Sequence[ChordEvent] | None = None) -> dict[str, float | int | None]:
@@ -266,7 +215,7 @@ def all_metrics(piece: Piece, chords: Sequence[ChordEvent] | None = None) -> dic
         "notes_per_s": density["notes_per_s"],
         "polyphony": polyphony(piece),
         "empty_beat_rate": empty_beat_rate(piece),
-        **playing_evidence(piece, chords),
+        **playing_evidence(piece, chords),   # music.playing
         "notes": len(piece.notes),
         "bars": piece.bars,
     }

@@ -84,7 +84,7 @@ class ChordRules:
 
 def chord_rules(word: str) -> ChordRules:
     from ...data.chord_vocab import chord_of_token
-    from ...music.metrics import chord_guides
+    from ...music.playing import chord_guides
 
     chord = chord_of_token(word)
     fits = np.zeros(12, dtype=bool)
