@@ -17,21 +17,14 @@ from pipelines.generate.model.loading import model_cache
 from pipelines.generate.model.sampling import Sampling, TorchStepper, run_rows
 from pipelines.music.chords import parse_chart
 from pipelines.music.playing import chord_guides, playing_evidence
-from test_generate_model_fixtures import write_tiny_checkpoint
+from test_generate_model_fixtures import random_chart, write_tiny_checkpoint
 
-SYMBOLS = ["Cmaj7", "Am7", "D7", "Dm7", "G7", "C6/9", "Ebmaj9", "F#m7b5", "B7alt", "Bb13", "Abmaj7#11", "E7#9",
-           "Gsus4", "C/E", "Fm6", "Db7b9", "A7b13", "N.C.", "Gm(maj7)", "F9sus4", "Eb/G", "Bdim7", "C7#9/Bb"]
 METERS = [(4, 4), (3, 4), (5, 4), (7, 4)]
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     return write_tiny_checkpoint(tmp_path_factory.mktemp("tiny_rules"), hidden=32, layers=2)
-
-
-def random_chart(rng: random.Random, bars: int) -> str:
-    return "| " + " | ".join(" ".join(rng.choice(SYMBOLS) for _ in range(rng.choice([1, 1, 2, 3])))
-                             for _ in range(bars)) + " |"
 
 
 def test_the_decoder_allows_exactly_the_grammar_where_no_rule_narrows_it(tiny):

@@ -17,20 +17,11 @@ from pipelines.generate.model.sampling import Sampling, TorchStepper, run_rows
 from pipelines.music.chords import parse_chart
 from pipelines.music.metrics import all_metrics
 from pipelines.music.piece import read_midi
-from test_generate_model_fixtures import write_tiny_checkpoint
-
-SYMBOLS = ["Cmaj7", "Am7", "D7", "Dm7", "G7", "C6/9", "Ebmaj9", "F#m7b5", "B7alt", "Bb13", "Abmaj7#11", "E7#9",
-           "Gsus4", "C/E", "Fm6", "Db7b9", "A7b13", "N.C.", "C7b9#11", "Gm(maj7)", "F9sus4", "Eb/G", "Bdim7"]
-
+from test_generate_model_fixtures import random_chart, write_tiny_checkpoint
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     return write_tiny_checkpoint(tmp_path_factory.mktemp("tiny_generate"), hidden=32, layers=2)
-
-
-def random_chart(rng: random.Random, bars: int) -> str:
-    return "| " + " | ".join(" ".join(rng.choice(SYMBOLS) for _ in range(rng.choice([1, 1, 2, 3])))
-                             for _ in range(bars)) + " |"
 
 
 def chord_marks(words: list[str]) -> list[list[tuple[int, str]]]:

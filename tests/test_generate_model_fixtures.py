@@ -6,7 +6,19 @@ writes for a scratch run: Hugging Face weights, the word-level tokenizer and ``s
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
+
+# chord symbols of every family, slash chords and N.C., for random charts
+SYMBOLS = ["Cmaj7", "Am7", "D7", "Dm7", "G7", "C6/9", "Ebmaj9", "F#m7b5", "B7alt", "Bb13", "Abmaj7#11", "E7#9",
+           "Gsus4", "C/E", "Fm6", "Db7b9", "A7b13", "N.C.", "C7b9#11", "Gm(maj7)", "F9sus4", "Eb/G", "Bdim7",
+           "C7#9/Bb"]
+
+
+def random_chart(rng: random.Random, bars: int) -> str:
+    """A chart of ``bars`` bars, one to three chords a bar drawn from SYMBOLS."""
+    return "| " + " | ".join(" ".join(rng.choice(SYMBOLS) for _ in range(rng.choice([1, 1, 2, 3])))
+                             for _ in range(bars)) + " |"
 
 
 def write_tiny_checkpoint(folder: Path, hidden: int = 32, layers: int = 2, context: int = 1024, seed: int = 0,
