@@ -42,13 +42,17 @@ class Answer:
 def endpoints(url: str) -> list[Endpoint]:
     """Every dependency of the served app that runs Python (what a client can trigger)."""
     config = httpx.get(f"{url}/config", timeout=30).json()
+    info = httpx.get(f"{url}/gradio_api/info", params={"all_endpoints": "true"}, timeout=30).json()
     components = {c["id"]: c for c in config["components"]}
     found = []
     for dep in config["dependencies"]:
         if not dep.get("backend_fn"):
             continue
+        params = info.get("named_endpoints", {}).get(f"/{dep.get('api_name')}", {}).get("parameters", [])
+        names = [p.get("parameter_name") for p in params] if len(params) == len(dep["inputs"]) else []
         inputs = [{"id": i, "type": components[i]["type"], "props": components[i].get("props", {}),
-                   "label": components[i].get("props", {}).get("label")} for i in dep["inputs"]]
+                   "label": components[i].get("props", {}).get("label"),
+                   "parameter": names[n] if names else None} for n, i in enumerate(dep["inputs"])]
         found.append(Endpoint(dep["id"], str(dep.get("api_name")), dep.get("api_visibility", "public"), inputs))
     return found
 
