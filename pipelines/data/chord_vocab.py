@@ -55,18 +55,25 @@ def chord_of_token(token: str) -> "Chord":
 
 
 class ChordMapper:
-    """Maps any Chord to a token of the vocabulary; built once per Vocabulary (parses ~1,300 names)."""
+    """Maps any Chord to a token of the vocabulary; built once per Vocabulary."""
 
     def __init__(self, tokens: list[str]) -> None:
+        self._tokens = list(tokens)
         self._known = set(tokens)
-        # (root, bass or None) -> [(token, pitch classes, family)] for the nearest-chord search
-        self._by_root: dict[tuple[int, int | None], list[tuple[str, frozenset[int], str]]] = {}
-        for token in tokens:
-            if token == NO_CHORD_TOKEN:
-                continue
-            chord = chord_of_token(token)
-            key = (chord.root, chord.bass)
-            self._by_root.setdefault(key, []).append((token, chord.pitch_classes, chord.family))
+        self._index: dict[tuple[int, int | None], list[tuple[str, frozenset[int], str]]] | None = None
+
+    @property
+    def _by_root(self) -> dict[tuple[int, int | None], list[tuple[str, frozenset[int], str]]]:
+        """(root, bass or None) -> [(token, pitch classes, family)]: parsed on the first chord that has
+        no token of its own (a chart of known chords never pays for it)."""
+        if self._index is None:
+            index: dict[tuple[int, int | None], list[tuple[str, frozenset[int], str]]] = {}
+            for token in self._tokens:
+                if token != NO_CHORD_TOKEN:
+                    chord = chord_of_token(token)
+                    index.setdefault((chord.root, chord.bass), []).append((token, chord.pitch_classes, chord.family))
+            self._index = index
+        return self._index
 
     def nearest(self, chord: "Chord") -> tuple[str, bool]:
         """(token, exact): the chord's own token when the vocabulary has it, else the nearest one.
