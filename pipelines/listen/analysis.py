@@ -39,12 +39,21 @@ def typed(row: dict) -> dict:
     return out
 
 
+def group(rows: list[dict], key: str) -> dict:
+    """``rows`` by the value of ``key``, each group in the rows' order."""
+    out: dict = {}
+    for row in rows:
+        out.setdefault(row[key], []).append(row)
+    return out
+
+
 def screen(votes: list[dict], participants: list[dict]) -> list[dict]:
     """Per participant: catch trials passed, repeats consistent, flagged and why (by the rule)."""
     first = {(v["participant_id"], v["pair_id"]): v for v in votes if v["kind"] == "main"}
+    by_person = group(votes, "participant_id")
     out = []
     for person in participants:
-        mine = [v for v in votes if v["participant_id"] == person["participant_id"]]
+        mine = by_person.get(person["participant_id"], [])
         catches = [v for v in mine if v["kind"] == "catch"]
         passed = sum(1 for v in catches if v["choice"] not in ("tie", v["degraded_side"]))
         repeats = [(v, first.get((v["participant_id"], v["repeat_of_pair"]))) for v in mine
@@ -121,8 +130,8 @@ def block(votes: list[dict], participants: list[dict], systems: list[str]) -> di
     summary = summarise(_tally(votes, systems))
     charts = list(dict.fromkeys(v["chart"] for v in sorted(votes, key=lambda v: v["pair_id"])))
     levels = sorted({v["experience"] or "(not given)" for v in votes})
-    people = {p["participant_id"]: _tally([v for v in votes if v["participant_id"] == p["participant_id"]],
-                                          systems) for p in participants}
+    mine = group(votes, "participant_id")
+    people = {p["participant_id"]: _tally(mine.get(p["participant_id"], []), systems) for p in participants}
     out.update({
         "overall": summary.as_dict(), "verdict": verdict(summary, *systems),
         "per_chart": [{"chart": c, **summarise(_tally([v for v in votes if v["chart"] == c],
@@ -156,11 +165,12 @@ def figures(votes: list[dict], participants: list[dict], systems: list[str]) -> 
     kept_people = [p for p in participants if p["participant_id"] not in flagged]
     everyone = block(main, participants, systems)
     per_person = []
+    main_by_person, all_by_person = group(main, "participant_id"), group(votes, "participant_id")
     for person, screened in zip(participants, screening):
-        mine = [v for v in main if v["participant_id"] == person["participant_id"]]
+        mine = main_by_person.get(person["participant_id"], [])
         row = {"participant": person["participant_id"], "name": person["participant_name"],
                "experience": person["experience"], "assigned": person["pairs_assigned"],
-               "voted": sum(1 for v in votes if v["participant_id"] == person["participant_id"]),
+               "voted": len(all_by_person.get(person["participant_id"], [])),
                **{k: screened[k] for k in ("catch_passed", "catch_trials", "repeats_consistent",
                                            "repeats_heard", "flagged", "reason")}}
         row.update(summarise(_tally(mine, systems)).as_dict() if len(systems) == 2 else

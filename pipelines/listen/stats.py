@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 from fractions import Fraction
@@ -125,14 +126,18 @@ def participant_majorities(tallies: list[Tally]) -> dict:
             "p_value": sign_test(prefer_1, prefer_1 + prefer_2)}
 
 
+@functools.lru_cache(maxsize=4096)  # exact big-integer sums: a results page asks for the same counts
 def rejection_cut(trials: int, alpha: float = ALPHA) -> int:
     """The two-sided exact sign test over ``trials`` rejects when fewer than ``cut`` (or more than
     ``trials - cut``) votes go one way; 0 when no outcome can be significant."""
-    tail, cut = 0, 0  # the two-sided p-value grows as k nears n/2
+    level = Fraction(alpha)  # exact: p = 2 * tail / 2^n >= alpha  <=>  2 * tail * den >= num * 2^n
+    bound = level.numerator * 2 ** trials
+    term, tail, cut = 1, 0, 0  # term = C(trials, cut), updated in place; the p-value grows as k nears n/2
     while 2 * cut < trials:
-        tail += math.comb(trials, cut)
-        if Fraction(2 * tail, 2 ** trials) >= alpha:
+        tail += term
+        if 2 * tail * level.denominator >= bound:
             break
+        term = term * (trials - cut) // (cut + 1)
         cut += 1
     return cut
 
@@ -140,15 +145,13 @@ def rejection_cut(trials: int, alpha: float = ALPHA) -> int:
 def sign_test_power(trials: int, rate: float, alpha: float = ALPHA) -> float:
     """The chance that the two-sided sign test at ``alpha`` finds a preference of ``rate`` (the
     share of decisive votes that go to one system) over ``trials`` decisive votes."""
+    from scipy.stats import binom
+
     cut = rejection_cut(trials, alpha)
     if cut == 0:
         return 0.0
-    rejected = [*range(cut), *range(trials - cut + 1, trials + 1)]
-    if rate >= 1.0 or rate <= 0.0:
-        return 1.0 if (trials if rate >= 1.0 else 0) in rejected else 0.0
-    log_p, log_q = math.log(rate), math.log1p(-rate)
-    return sum(math.exp(math.lgamma(trials + 1) - math.lgamma(k + 1) - math.lgamma(trials - k + 1)
-                        + k * log_p + (trials - k) * log_q) for k in rejected)
+    # P(k < cut) + P(k > trials - cut) for k ~ Binomial(trials, rate)
+    return float(binom.cdf(cut - 1, trials, rate) + binom.sf(trials - cut, trials, rate))
 
 
 def votes_needed(rate: float = 0.6, alpha: float = ALPHA, power: float = 0.8, most: int = 5000) -> int:
