@@ -12,6 +12,7 @@ export RUN_ID --name NAME [--checkpoint best] [--push-to REPO --token TOKEN]
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -97,4 +98,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    code = run_cli(main)
+    if os.environ.get("STUDIO_SUPERVISED"):  # a trainer: its files are written and closed; skip the
+        sys.stdout.flush()  # seconds torch and its threads take to tear down, so the process is gone
+        sys.stderr.flush()  # when its state says it ended
+        os._exit(code)
+    sys.exit(code)
