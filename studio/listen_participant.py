@@ -120,14 +120,15 @@ def participant_view(settings: StudioSettings, fixed_test_id: str = "") -> Parti
             gr.Warning("That pair already had your vote; here is the next one.")
         return show(test, code_)
 
-    def on_play(side: str, event: str):
+    def play_handler(side: str, event: str):
         @ui_errors("Reload the page to continue")
-        def handler(test: str, code_: str, pair: int | None) -> str:
+        def on_play(test: str, code_: str, pair: int | None) -> str:
+            """Record a play, pause or end of one side; say what is still missing before a vote."""
             if not code_ or pair is None:
                 return gr.skip()
             state = record_play(scope(settings, test), code_, pair, side, event)
             return state["missing"] or "Both clips heard: choose and submit."
-        return handler
+        return on_play
 
     private = dict(api_visibility="private")
     events = dict(outputs=outputs, **private)
@@ -139,7 +140,7 @@ def participant_view(settings: StudioSettings, fixed_test_id: str = "") -> Parti
                  ).success(on_vote, [test_id, token, pair_id, choice, comment], **events).then(**remember)
     for side, audio in (("A", audio_a), ("B", audio_b)):
         for gradio_event, play_event in PLAY_EVENTS:  # straight to the server: its clock times the play
-            getattr(audio, gradio_event)(on_play(side, play_event), [test_id, token, pair_id], [missing],
+            getattr(audio, gradio_event)(play_handler(side, play_event), [test_id, token, pair_id], [missing],
                                          queue=False, show_progress="hidden", **private)
     return ParticipantView(test_id, code_box, outputs, remember)
 
