@@ -21,8 +21,9 @@ def run_cli(main: Callable[[list[str] | None], Any], argv: list[str] | None = No
         with contextlib.redirect_stdout(sys.stderr):
             result = main(argv)
     except StudioError as exc:
-        detail = f" ({exc.local_detail})" if getattr(exc, "local_detail", None) else ""
-        print(f"error: {exc}{detail}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
+        if getattr(exc, "local_detail", None):  # its own line: callers that relay "error: " skip it
+            print(f"detail: {exc.local_detail}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
