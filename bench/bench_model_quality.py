@@ -13,9 +13,11 @@ studio writes, over all takes:
 - ``shared_notes`` (<= 0.35): notes seeds 1 and 2 of one chart share, mean over charts;
 - ``copied_4bar`` (<= 1 %): share of 4-bar windows found verbatim in the model's training data;
 - ``styles_apart`` (>= 0.9): a 5-fold cross-validated logistic regression on 14 per-take features
-  (notes per bar, polyphony, pitch mean and spread, low-register share, inter-onset and duration
+  (notes per beat, notes per onset, pitch mean and spread, low-register share, inter-onset and duration
   statistics, velocity mean and spread, off-beat onset share) tells the model's Gospel takes from
-  its Mehldau takes (adapters: the Gospel adapter's Gospel takes from the Mehldau adapter's);
+  its Mehldau takes (adapters: the Gospel adapter's Gospel takes from the Mehldau adapter's). Each
+  chart is played in its own style only, so the two classes are also different charts (both have
+  4/4, 3/4 and 5/4 ones);
 - ``apart_from_default`` (>= 0.8): the same classifier tells an adapter's takes from the default
   model's takes of the same charts.
 
@@ -52,7 +54,8 @@ RULE_CORPORA = [("gospel", 60, 0, "classic"), ("mehldau", 60, 0, "classic")]
 
 
 def take_features(piece) -> list[float]:
-    """14 simple per-take features of a Piece (times in beats)."""
+    """14 simple per-take features of a Piece (times in beats; per beat, not per bar, so that the meter
+    does not tell the styles apart)."""
     notes = sorted(piece.notes, key=lambda n: (n.start, n.pitch))
     if not notes:
         return [0.0] * 14
@@ -62,8 +65,8 @@ def take_features(piece) -> list[float]:
     durations = [n.duration for n in notes]
     velocities = [n.velocity for n in notes]
     per_onset = len(notes) / len(onsets)
-    bars = max(1, piece.bars)
-    return [len(notes) / bars, per_onset, statistics.fmean(pitches), statistics.pstdev(pitches),
+    beats = max(1.0, piece.bars * piece.beats_per_bar)
+    return [len(notes) / beats, per_onset, statistics.fmean(pitches), statistics.pstdev(pitches),
             sum(p < 48 for p in pitches) / len(notes), sum(p >= 72 for p in pitches) / len(notes),
             statistics.fmean(iois), statistics.pstdev(iois), statistics.fmean(durations),
             statistics.pstdev(durations), statistics.fmean(velocities), statistics.pstdev(velocities),
@@ -107,7 +110,8 @@ def training_charts(extra_corpora: list[tuple]) -> dict[str, list[list[tuple[str
     sources: dict[str, list] = {}
     for style, n, seed, variety in RULE_CORPORA + extra_corpora:
         plan = corpus_plan(style, n, seed, variety)
-        sources[f"rules:{style}:{n}:{seed}:{variety}"] = [_bar_keys(parse_chart(p["chart"]), mapper) for p in plan]
+        charts = [_bar_keys(parse_chart(p["chart"]), mapper) for p in plan]
+        sources[f"rules:{style}:{n}:{seed}:{variety}"] = charts
     for train in sorted((workspace_dir() / "datasets").glob("*/tokens/train.jsonl")):
         sequences = []
         for line in train.read_text(encoding="utf-8").splitlines():
@@ -137,7 +141,8 @@ def check_held_out(charts: dict, extra_corpora: list[tuple]) -> dict:
             assert not any(_contains(seq, keys) for seq in sequences), f"held-out chart {name} is in {source}"
         for start in range(len(keys) - 3):
             windows += 1
-            windows_found += any(_contains(seq, keys[start:start + 4]) for seqs in sources.values() for seq in seqs)
+            window = keys[start:start + 4]
+            windows_found += any(_contains(seq, window) for seqs in sources.values() for seq in seqs)
     return {"sources": {k: len(v) for k, v in sources.items()}, "charts_found_verbatim": 0,
             "windows_4bar_found": f"{windows_found} of {windows}"}
 
@@ -184,7 +189,7 @@ def play_model(model: str, charts: dict, seeds: int, strength: float | None, arg
 
 def summarise(rows: list[dict]) -> dict:
     """The figures of one model and setting over its takes."""
-    from pipelines.generate.rules.checks import shared_note_share
+    from pipelines.music.playing import shared_note_share
 
     played = [r for r in rows if "metrics" in r]
     out: dict = {"takes": len(rows), "failed": len(rows) - len(played)}
@@ -220,12 +225,14 @@ def discrimination(played: dict, models: list[str], styles: dict[str, str | None
             summary = played[(model, setting)]["summary"]
             rows = played[(model, setting)]["rows"]
             if styles[model] is None:
-                summary["styles_apart"] = told_apart(_style_features(rows, "gospel"), _style_features(rows, "mehldau"))
+                summary["styles_apart"] = told_apart(_style_features(rows, "gospel"),
+                                                     _style_features(rows, "mehldau"))
             elif {"gospel", "mehldau"} <= set(adapters):
                 summary["styles_apart"] = told_apart(
                     _style_features(played[(adapters["gospel"], setting)]["rows"], "gospel"),
                     _style_features(played[(adapters["mehldau"], setting)]["rows"], "mehldau"))
-            default = next((m for m in models if m != "rules" and styles[m] is None and (m, setting) in played), None)
+            defaults = [m for m in models if m != "rules" and styles[m] is None and (m, setting) in played]
+            default = defaults[0] if defaults else None
             if styles[model] and default:
                 summary["apart_from_default"] = told_apart(
                     _style_features(rows, styles[model]),
@@ -251,7 +258,8 @@ def table(report: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--models", nargs="+", default=["rules", "default", "checkpoints/gospel", "checkpoints/mehldau"])
+    parser.add_argument("--models", nargs="+",
+                        default=["rules", "default", "checkpoints/gospel", "checkpoints/mehldau"])
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--charts", default=str(HELD_OUT), help="a charts YAML, or 'examples'")
@@ -283,9 +291,11 @@ def main() -> None:
         own = {n: e for n, e in charts.items() if styles[model] in (None, e["style"])}
         for setting in (["default"] if model == "rules" else args.strengths):
             t0 = time.perf_counter()
-            rows = play_model(model, own, args.seeds, None if setting == "default" else float(setting), args, out)
-            played[(model, setting)] = {"rows": rows, "summary": {**summarise(rows), "style": styles[model],
-                                                                  "wall_s": round(time.perf_counter() - t0, 1)}}
+            strength = None if setting == "default" else float(setting)
+            rows = play_model(model, own, args.seeds, strength, args, out)
+            wall_s = round(time.perf_counter() - t0, 1)
+            summary = {**summarise(rows), "style": styles[model], "wall_s": wall_s}
+            played[(model, setting)] = {"rows": rows, "summary": summary}
             print(f"{model} @ {setting}: {played[(model, setting)]['summary']}", file=sys.stderr, flush=True)
     discrimination(played, args.models, styles)
     for (model, setting), value in played.items():

@@ -53,13 +53,16 @@ MEHLDAU = [
 STANDARDS = [
     [[(2, "m7")], [(7, "7")], [(0, "maj7")], [(0, "6")]],                          # ii-V-I major
     [[(2, "m7b5")], [(7, "7b9")], [(0, "m6")], [(0, "m7")]],                       # ii-V-i minor
-    [[(0, "maj7"), (9, "m7")], [(2, "m7"), (7, "7")], [(4, "m7"), (9, "7")], [(2, "m7"), (7, "13")]],  # I-vi-ii-V
+    [[(0, "maj7"), (9, "m7")], [(2, "m7"), (7, "7")], [(4, "m7"), (9, "7")],
+     [(2, "m7"), (7, "13")]],                                                      # I-vi-ii-V
     [[(0, "6"), (9, "7")], [(2, "m7"), (7, "7")], [(5, "7"), (10, "7")], [(4, "m7"), (9, "7b9")]],  # rhythm A
     [[(0, "m7")], [(5, "m7")], [(0, "m7")], [(0, "m7")], [(5, "m9")], [(5, "m9")],
      [(0, "m7")], [(0, "m7")], [(8, "7")], [(7, "7#9")], [(0, "m7")], [(7, "7alt")]],  # minor blues
     [[(0, "7")], [(5, "7")], [(0, "7")], [(0, "7")], [(5, "9")], [(6, "dim7")],
-     [(0, "7", 7)], [(9, "7")], [(2, "m7")], [(7, "7")], [(0, "7"), (9, "7")], [(2, "m7"), (7, "7")]],  # blues
-    [[(0, "maj7"), (3, "7")], [(8, "maj7"), (11, "7")], [(4, "maj7")], [(10, "m7"), (3, "7")]],  # Coltrane, thirds down
+     [(0, "7", 7)], [(9, "7")], [(2, "m7")], [(7, "7")], [(0, "7"), (9, "7")],
+     [(2, "m7"), (7, "7")]],                                                       # blues
+    [[(0, "maj7"), (3, "7")], [(8, "maj7"), (11, "7")], [(4, "maj7")],
+     [(10, "m7"), (3, "7")]],                                                      # Coltrane, thirds down
     [[(4, "m7b5")], [(9, "7#9")], [(2, "m9")], [(7, "7b13")], [(0, "maj9")], [(1, "7#11")]],  # altered chain
     [[(0, "maj7", 0)], [(0, "7", 10)], [(5, "maj7", 9)], [(5, "m6", 8)]],          # descending bass line
     [[(0, "")], [(0, "", 4)], [(5, "")], [(7, "sus4"), (7, "")]],                  # plain triads with a slash
@@ -130,7 +133,8 @@ def corpus_plan(style: str, n: int, seed: int = 0, variety: str = "classic") -> 
     if variety not in VARIETIES:
         raise StudioError(f"variety must be one of {', '.join(VARIETIES)} (got {variety!r})")
     # the classic stream keeps the seed string and draws of the first shipped corpus
-    rng = random.Random(f"corpus:{style}:{seed}" if variety == "classic" else f"corpus-{variety}:{style}:{seed}")
+    stream = f"corpus:{style}:{seed}" if variety == "classic" else f"corpus-{variety}:{style}:{seed}"
+    rng = random.Random(stream)
     plan = []
     for _ in range(n):
         if variety == "classic":
@@ -159,10 +163,10 @@ def write_corpus(style: str, n: int, out_dir: str | Path, seed: int = 0,
     out.mkdir(parents=True, exist_ok=True)
     entries = []
     for index, planned in enumerate(corpus_plan(style, n, seed, variety)):
-        chart_text, key, tempo, meter = planned["chart"], planned["key"], planned["tempo_bpm"], planned["meter"]
+        chart_text, key, tempo, meter = (planned[k] for k in ("chart", "key", "tempo_bpm", "meter"))
         take_seed = planned["seed"]
         piece = perform_chart(parse_chart(chart_text), style, tempo, take_seed, meter)
-        name = f"{style}_{seed}_{index:05d}.mid" if variety == "classic" else f"{style}_{variety}{seed}_{index:05d}.mid"
+        name = f"{style}_{'' if variety == 'classic' else variety}{seed}_{index:05d}.mid"
         piece.write_midi(out / name)
         entries.append({"file": name, "style": style, "chart": chart_text, "key": key, "tempo_bpm": tempo,
                         "time_signature": f"{meter[0]}/{meter[1]}", "seed": take_seed,
