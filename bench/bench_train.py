@@ -9,6 +9,13 @@
    run report + matplotlib figure); seconds from a metrics line's timestamp to a figure that
    includes it (goal <= 2 s). The browser adds one websocket message on top.
 3. tokens/s of the run, from its metrics.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_train.py --lifecycle [--repeats 2]
+
+4. lifecycle: seconds from Stop & save to a checkpoint that loads (tiny LoRA and scratch_small's real
+   shape), seconds for Check offline (a fresh CLI process, and in the app once warm), and after each
+   kind of kill at a random step (the trainer -9, the supervisor -9 or TERM, the whole tree -9) the
+   seconds until the run reads failed and until no process of it is left (goal: both <= 5 s).
 """
 
 from __future__ import annotations
@@ -161,12 +168,124 @@ def gpu_memory(steps: int = 5) -> str:
     )
 
 
+def _until(predicate, timeout_s: float = 60.0, every_s: float = 0.02) -> float:
+    t0 = time.monotonic()
+    while not predicate():
+        if time.monotonic() - t0 > timeout_s:
+            raise TimeoutError("the run did not get there in time")
+        time.sleep(every_s)
+    return time.monotonic() - t0
+
+
+def _started(cfg, at_step: int):
+    from pipelines.train import launcher
+    from pipelines.train.runs import read_status, run_path
+
+    run_dir = run_path(launcher.start(cfg)["run_id"])
+    _until(lambda: read_status(run_dir).get("state") == "running" and read_status(run_dir).get("step", 0)
+           >= at_step, 300, 0.1)
+    return run_dir
+
+
+def stop_to_checkpoint(cfg) -> tuple[float, float]:
+    """(seconds from Stop to a checkpoint that loads, seconds from Stop to the state stopped)."""
+    import random
+
+    from pipelines.train import launcher
+    from pipelines.train.backends.torch_models import load_checkpoint
+    from pipelines.train.runs import read_status
+
+    run_dir = _started(cfg, random.randint(3, 8))
+    t0 = time.monotonic()
+    launcher.stop(run_dir.name)
+    _until(lambda: read_status(run_dir).get("saved_step"))
+    load_checkpoint(run_dir / "checkpoints" / f"step-{read_status(run_dir)['saved_step']}")
+    loadable = time.monotonic() - t0
+    _until(lambda: read_status(run_dir).get("state") == "stopped", 600, 0.1)
+    return loadable, time.monotonic() - t0
+
+
+def kill_to_state(cfg, kind: str) -> tuple[float, float, str]:
+    """(seconds until the run reads failed, seconds until none of its processes is left, the error)."""
+    import random
+    import signal
+
+    from pipelines.train.process import run_processes
+    from pipelines.train.runs import read_status, reconcile
+
+    run_dir = _started(cfg, random.randint(3, 8))
+    status = read_status(run_dir)
+    t0 = time.monotonic()
+    if kind == "trainer -9":
+        os.kill(status["trainer_pid"], signal.SIGKILL)
+    elif kind == "supervisor -9":
+        os.kill(status["pid"], signal.SIGKILL)
+    elif kind == "supervisor TERM":
+        os.kill(status["pid"], signal.SIGTERM)
+    else:
+        os.killpg(status["pid"], signal.SIGKILL)
+    state_s = _until(lambda: reconcile(run_dir).get("state") == "failed")
+    gone_s = _until(lambda: not run_processes(run_dir)) + state_s
+    return state_s, max(gone_s, state_s), read_status(run_dir)["error"]
+
+
+def check_offline_s() -> tuple[float, float, float]:
+    """(a fresh `python -m pipelines.train check` process, first Check in a process, a warm Check)."""
+    import subprocess
+
+    argv = [sys.executable, "-m", "pipelines.train", "check", "qlora_fast", "--set", "dataset=tiny"]
+    t0 = time.monotonic()
+    subprocess.run(argv, cwd=ROOT, capture_output=True, env=dict(os.environ, HF_HUB_OFFLINE="1"), check=False)
+    cli = time.monotonic() - t0
+    code = ("import time; from pipelines.train.config import load_train_config as l; "
+            "from pipelines.train.status import check_config as c; cfg = l('qlora_fast', {'dataset': 'tiny'}); "
+            "t = time.monotonic(); c(cfg); a = time.monotonic() - t; t = time.monotonic(); c(cfg); "
+            "print(a, time.monotonic() - t)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         env=dict(os.environ, HF_HUB_OFFLINE="1"), check=True).stdout.split()
+    return cli, float(out[0]), float(out[1])
+
+
+def lifecycle(repeats: int) -> None:
+    import statistics
+
+    from test_train_fixtures import tiny_overrides, write_dataset, write_tiny_llama
+
+    from pipelines.train.config import load_train_config
+
+    home = Path(tempfile.mkdtemp(prefix="bench-lifecycle-"))
+    os.environ["STUDIO_HOME"] = str(home)
+    write_dataset(home, n_train=64, n_valid=8)
+    base = write_tiny_llama(home / "base", hidden=64)
+    tiny = load_train_config(None, tiny_overrides(base, max_steps=5000, eval_steps=3, sample_count=0))
+    scratch = load_train_config("scratch_small", {"dataset": "tiny", "max_steps": 5000, "eval_steps": 1000,
+                                                  "warmup_steps": 0, "logging_steps": 1,
+                                                  "sample_count": 2, "render_audio": False})
+    cli, first, warm = check_offline_s()
+    print(f"Check offline (qlora_fast, hub model not cached): fresh CLI process {cli:.2f} s, "
+          f"first in a process {first:.2f} s, warm {warm:.3f} s")
+    for name, cfg in (("tiny LoRA", tiny), ("scratch_small (13M)", scratch)):
+        runs = [stop_to_checkpoint(cfg) for _ in range(repeats)]
+        print(f"Stop & save, {name}: loadable checkpoint after "
+              f"{', '.join(f'{a:.2f}' for a, _ in runs)} s; stopped (evaluated and sampled) after "
+              f"{', '.join(f'{b:.1f}' for _, b in runs)} s")
+    for kind in ("trainer -9", "supervisor -9", "supervisor TERM", "tree -9"):
+        runs = [kill_to_state(tiny, kind) for _ in range(repeats)]
+        states, gones = [r[0] for r in runs], [r[1] for r in runs]
+        print(f"kill {kind:15s}: state right after max {max(states):.2f} s (median "
+              f"{statistics.median(states):.2f}), no process left after max {max(gones):.2f} s; "
+              f"error: {runs[-1][2][:90]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--hidden", type=int, default=64)
+    parser.add_argument("--lifecycle", action="store_true", help="only the lifecycle figures (4.)")
     args = parser.parse_args()
+    if args.lifecycle:
+        return lifecycle(args.repeats)
     from test_train_fixtures import tiny_overrides, write_dataset, write_tiny_llama
 
     from pipelines.train.config import load_train_config
