@@ -11,8 +11,8 @@
 #                    (Debian's Python 3.11 in a virtual environment): --build-arg BASE=music-studio-base:bookworm
 #   TORCH_INDEX_URL  the package index torch (the version pinned in requirements/core.txt) comes from.
 #                    Empty, the default: PyPI, whose Linux x86-64 wheels carry CUDA and its libraries (an
-#                    image of about 11 GB). https://download.pytorch.org/whl/cpu: the CPU-only build (about
-#                    2.4 GB), for hosts without an NVIDIA GPU, CPU Spaces included.
+#                    image of 6.9 GB). https://download.pytorch.org/whl/cpu: the CPU-only build (2.8 GB),
+#                    for hosts without an NVIDIA GPU, CPU Spaces included.
 # Every step fails the build when any of its commands fails: an image without transcription is an error.
 ARG BASE=python:3.11-slim-bookworm
 FROM ${BASE}
