@@ -28,6 +28,12 @@ def _with_password(endpoint, data: list) -> list:
             for item, value in zip(endpoint.inputs, data)]
 
 
+def _refused_in_its_output(answer) -> bool:
+    """A live preview (the listening-test plan) answers a half-filled form in its own text."""
+    first = (answer.output or [None])[0] if answer.ok else None
+    return isinstance(first, str) and first.startswith("Not a test yet: ") and "\n" not in first.strip()
+
+
 def test_every_endpoint_answers_bad_values_with_one_sentence(guarded_studio):
     url, home = guarded_studio
     tried, clean, dirty, wrote = 0, 0, [], []
@@ -47,7 +53,7 @@ def test_every_endpoint_answers_bad_values_with_one_sentence(guarded_studio):
                 answer = call(url, endpoint.fn_index, data)
                 tried += 1
                 where = f"{endpoint.label} {item['label'] or item['type']}={str(bad)[:12]!r}"
-                if clean_sentence(answer):
+                if clean_sentence(answer) or _refused_in_its_output(answer):
                     clean += 1
                 elif not (answer.ok and bad in ("", None)):  # an empty optional field is not wrong
                     dirty.append(f"{where}: {'accepted' if answer.ok else (answer.error or '')[:300]}")
