@@ -228,7 +228,7 @@ def _wire_organiser(settings: StudioSettings, password: gr.Textbox, form: list, 
     private = dict(api_visibility="private")
     viewing = [password, pick, who]
     for widget in form:
-        widget.change(on_plan, form, [plan], show_progress="hidden", **private)
+        widget.change(on_plan, form, [plan], show_progress="hidden", queue=False, **private)  # cheap
     buttons["create"].click(on_create, [password, *form], [created, pick], **private)
     buttons["refresh"].click(ui_errors("Enter the admin password")(lambda pw: _tests(settings, pw)),
                              [password], [pick], **private)
@@ -238,7 +238,7 @@ def _wire_organiser(settings: StudioSettings, password: gr.Textbox, form: list, 
     buttons["close"].click(on_close, viewing, shown, **private)
     buttons["reopen"].click(on_reopen, viewing, shown, **private)
     buttons["export"].click(on_export, [password, pick], [files], **private)
-    Context.root_block.load(on_plan, form, [plan], **private)
+    Context.root_block.load(on_plan, form, [plan], show_progress="hidden", queue=False, **private)
     if not settings.admin_password:  # with a password the list waits for it
         Context.root_block.load(lambda: _tests(settings, None), None, [pick], **private)
 
