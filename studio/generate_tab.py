@@ -1,7 +1,9 @@
 """Generate tab: chord chart + style + model -> piano roll, audio, MIDI download and metrics."""
 from __future__ import annotations
 
+import functools
 import math
+from typing import Callable
 
 import gradio as gr
 
@@ -182,6 +184,21 @@ def follow_model(model: str, style: str):
     return gr.update(value=label)
 
 
+def listed_models_only(fn: Callable, index: int) -> Callable:
+    """``fn`` refusing a model the studio does not list (argument ``index``): on a guarded studio a
+    browser names a shipped model or a run's checkpoint, never a server folder."""
+
+    @ui_errors("Pick a model from the list (press ↻ models for checkpoints made since the page loaded)")
+    @functools.wraps(fn)
+    def handler(*args, **kwargs):
+        model = str((args[index] if len(args) > index else kwargs.get("model")) or "rules").strip()
+        if model not in {value for _, value in list_models()}:
+            raise StudioError(f"model {model[:60]!r} is not one this studio lists")
+        return fn(*args, **kwargs)
+
+    return handler
+
+
 def _upload_path(upload) -> str | None:
     if upload is None or upload == "":
         return None
@@ -198,6 +215,10 @@ def show_take(choice: str, takes: list[dict] | None):
 
 def build(settings: StudioSettings) -> None:
     """The Generate tab."""
+    guarded = bool(settings.admin_password or settings.on_space)
+    generate_fn = listed_models_only(run_generate, 2) if guarded else run_generate
+    regenerate_fn = listed_models_only(run_regenerate, 2) if guarded else run_regenerate
+    follow_fn = listed_models_only(follow_model, 0) if guarded else follow_model
     examples = example_charts()
     by_name = {e.name: e for e in examples}
     with gr.Tab("Generate", id="generate") as tab:
@@ -276,12 +297,12 @@ def build(settings: StudioSettings) -> None:
         example.change(pick_example, inputs=example, outputs=[chart, style, tempo], api_name=False)
         refresh.click(lambda: gr.update(choices=list_models()), outputs=model, api_name=False)
         tab.select(lambda: gr.update(choices=list_models()), outputs=model, api_name=False)  # runs made meanwhile
-        model.input(follow_model, inputs=[model, style], outputs=style, api_name=False)
+        model.input(follow_fn, inputs=[model, style], outputs=style, api_name=False)
         style.change(style_rules, inputs=style, outputs=[harmony, low, high, notes], api_name=False)
         rules = [harmony, bass_rule, guide_rule, low, high, notes]
-        button.click(run_generate, inputs=[chart, style, model, bars, tempo, seed, meter, temperature, top_k,
+        button.click(generate_fn, inputs=[chart, style, model, bars, tempo, seed, meter, temperature, top_k,
                                            top_p, variations, key, primer, *rules],
                      outputs=outputs, api_name="generate")
-        regen.click(run_regenerate, inputs=[current, bar_range, model, style, meter, tempo, seed, temperature,
+        regen.click(regenerate_fn, inputs=[current, bar_range, model, style, meter, tempo, seed, temperature,
                                             top_k, top_p, *rules], outputs=outputs, api_name="regenerate")
         pick.input(show_take, inputs=[pick, takes], outputs=[roll, audio, midi, metrics, current], api_name=False)

@@ -100,3 +100,18 @@ def test_the_readme_lists_every_public_action():
     assert "### Access model" in readme, "README.md has no 'Access model' section under Deployment"
     missing = [name for name in PUBLIC_ACTIONS if f"`{name}`" not in section]
     assert not missing, f"the README's access model does not list {missing}"
+
+
+def test_a_visitor_cannot_load_a_model_from_a_server_folder(guarded_studio):
+    from test_generate_model_fixtures import write_tiny_checkpoint
+
+    url, home, work = guarded_studio
+    elsewhere = write_tiny_checkpoint(work / "someone-elses-model")  # a real model folder on the server
+    generate = next(e for e in endpoints(url) if e.api_name == "generate")
+    data = default_inputs(generate)
+    for path in (str(elsewhere), str(work), "../../etc", "/nonexistent"):
+        data[2] = path
+        before = snapshot(home)
+        answer = call(url, generate.fn_index, data)
+        assert clean_sentence(answer) and "is not one this studio lists" in answer.error, (path, answer)
+        assert not changed(before, snapshot(home))
