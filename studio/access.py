@@ -42,6 +42,7 @@ PUBLIC_ACTIONS: dict[str, str] = {
     "on_resume": "nothing new: a participant continues with their code",
     "on_vote": "the participant's vote in listen.db (the page's Vote)",
     "before_vote": "nothing new: says what is missing before a vote",
+    "on_play": "the participant's plays in listen.db (the page's players)",
 }
 
 
