@@ -90,8 +90,6 @@ class PasswordGate:
                 state.blocked_until = now + delay
             log.info("refused an admin action from %s: wrong admin password (%d in a row)", client,
                      state.failures)
-        if not given:
-            raise AccessRefused("this needs the studio's admin password; type it in the Admin password field")
         raise AccessRefused("the admin password is wrong; type the studio's admin password in the Admin "
                             "password field")
 
