@@ -27,6 +27,7 @@ FREE_TRIES = 3          # wrong passwords a client may type before it has to wai
 BASE_DELAY_S = 1.0      # the first wait; each further failure doubles it
 MAX_DELAY_S = 300.0     # never longer than five minutes, so the admin is never locked out for good
 FORGET_AFTER_S = 3600.0  # a client silent this long starts again from zero
+WRONG = "the admin password is wrong; type the studio's admin password in the Admin password field"
 
 # What an anonymous visitor may change, by endpoint (api_name) or handler name, and what it writes.
 # Everything else either reads only or asks for the admin password.
@@ -84,14 +85,16 @@ class PasswordGate:
             if self._matches(given):
                 self._clients.pop(client, None)
                 return
+            if given in (None, ""):  # nothing was guessed (a button pressed before typing): not counted
+                log.info("refused an admin action from %s: no admin password given", client)
+                raise AccessRefused(WRONG)
             state.failures += 1
             if state.failures >= FREE_TRIES:
                 delay = min(MAX_DELAY_S, BASE_DELAY_S * 2 ** (state.failures - FREE_TRIES))
                 state.blocked_until = now + delay
             log.info("refused an admin action from %s: wrong admin password (%d in a row)", client,
                      state.failures)
-        raise AccessRefused("the admin password is wrong; type the studio's admin password in the Admin "
-                            "password field")
+        raise AccessRefused(WRONG)
 
     def _matches(self, given: object) -> bool:
         if not isinstance(given, str):

@@ -65,6 +65,14 @@ def test_the_right_password_after_the_wait_clears_the_count():
     assert refused(gate, PASSWORD) is None
 
 
+def test_an_empty_field_is_refused_but_not_counted_as_a_guess():
+    gate = PasswordGate(PASSWORD, clock=Clock())
+    for _ in range(10):
+        assert "wrong" in refused(gate, "")
+        assert "wrong" in refused(gate, None)
+    assert refused(gate, PASSWORD) is None
+
+
 def test_one_client_guessing_does_not_lock_out_another():
     gate = PasswordGate(PASSWORD, clock=Clock())
     for _ in range(30):
