@@ -143,19 +143,20 @@ def _config(values: tuple) -> ListenTestConfig:
     return from_dict(ListenTestConfig, {k: v for k, v in form.items() if v is not None}, "the form")
 
 
-def _tables(figures: dict, who: str) -> list[dict]:
-    """The results tables of everyone's votes or of the unflagged participants' votes."""
+def _tables(figures: dict, who: str) -> list[gr.Dataframe]:
+    """The results tables of everyone's votes or of the unflagged participants' votes; a table that
+    does not apply to this many systems is hidden."""
     block = figures["screened"] if who == WHO[1] else figures["all"]
     two = len(figures["systems"]) == 2
-    empty = ([], [])
-    made = [ranking_table(block), pairwise_table(block),
-            overall_table({**figures, **block}) if two else empty, screening_table(figures),
-            breakdown_table(block["per_chart"], "chart", figures["systems"]) if two else empty,
+    made = [ranking_table(block) if not two else None, pairwise_table(block),
+            overall_table({**figures, **block}) if two else None, screening_table(figures),
+            breakdown_table(block["per_chart"], "chart", figures["systems"]) if two else None,
             breakdown_table(participant_rows(figures), "participant", figures["systems"]) if two else
             (["participant", "votes", "ties"], [[r["participant"], r["votes"], r["ties"]]
                                                 for r in participant_rows(figures)]),
-            breakdown_table(block["per_experience"], "experience", figures["systems"]) if two else empty]
-    return [{"headers": headers, "data": rows} for headers, rows in made]
+            breakdown_table(block["per_experience"], "experience", figures["systems"]) if two else None]
+    return [gr.Dataframe(visible=False) if table is None else
+            gr.Dataframe(value={"headers": table[0], "data": table[1]}, visible=True) for table in made]
 
 
 def _wire_organiser(settings: StudioSettings, password: gr.Textbox, form: list, created: gr.Markdown,
