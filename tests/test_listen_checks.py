@@ -106,6 +106,24 @@ def test_hidden_checks_are_placed_and_sided_as_promised():
         assert sum(catches) == 2 and min(position[200 + i] for i in range(4)) > 0
 
 
+def test_sides_balance_per_pair_of_systems_and_chart_with_three_systems():
+    systems = [("s1", "s2"), ("s1", "s3"), ("s2", "s3")]
+    specs = [PairSpec(100 * chart + 10 * seed + k, chart, systems[k])
+             for chart in range(3) for seed in range(3) for k in range(3)]  # 3 charts x 3 seeds, odd
+    on_a_per_pair = {spec.pair_id: 0 for spec in specs}
+    for n in range(300):
+        side = {a.pair_id: a.system_1_on_a for a in assign(specs, 11, f"p{n}")}
+        for key in systems:
+            mine = [s for s in specs if s.systems == key]
+            assert abs(2 * sum(side[s.pair_id] for s in mine) - len(mine)) <= 1  # 9 pairs: 4 or 5 on A
+            for chart in range(3):
+                in_chart = [side[s.pair_id] for s in mine if s.chart_index == chart]
+                assert sum(in_chart) in (1, 2)                                   # 3 a chart: 1 or 2
+        for pair_id, on_a in side.items():
+            on_a_per_pair[pair_id] += on_a
+    assert all(110 <= count <= 190 for count in on_a_per_pair.values())  # each pair's sides, over people
+
+
 def test_bradley_terry_recovers_a_known_order_and_covers_the_truth():
     truth = {"alpha": 0.7, "beta": 0.0, "gamma": -0.7}
     names = list(truth)
@@ -184,6 +202,7 @@ def test_the_export_is_not_served_and_recomputes_every_figure(studio_home):
         rows = list(csv.DictReader(handle))
     assert len(rows) == 4 * 10 and {r["kind"] for r in rows} == {"main", "repeat", "catch"}
     codebook = open(paths["codebook"]).read()
+    assert "Pairs: 6 main pairs and 4 hidden checks" in codebook
     for column in rows[0]:
         assert f"`{column}`" in codebook  # every column is explained
     # one figure by hand from the CSV: the first pair of systems' wins and ties

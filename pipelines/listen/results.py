@@ -130,6 +130,8 @@ def codebook(meta: dict) -> str:
 
     lines = [f"# Codebook of listening test {meta['test_id']} ({meta['name']})", "",
              f"Systems, in the order the results use: {', '.join(meta['systems'])}.",
+             f"Pairs: {meta['pairs']} main pairs and {meta['hidden_checks']} hidden checks "
+             "(repeats and catch trials) per participant.",
              f"Play rule: {_play_rule(meta['min_play_s'])}", "", "## votes.csv (one row per vote)", ""]
     lines += [f"- `{k}`: {v}" for k, v in VOTE_COLUMNS.items()]
     lines += ["", "## participants.csv (one row per participant)", ""]
