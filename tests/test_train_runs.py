@@ -249,6 +249,27 @@ def test_a_second_trainer_cannot_take_a_live_run_and_new_runs_queue(tiny_base, d
     wait_for(lambda: no_process_left(first) and no_process_left(second), 5.0, "both trees to exit")
 
 
+def test_an_orphan_trainer_is_ended_when_the_run_is_read(tiny_base, dataset):
+    """A trainer whose supervisor is gone (as an older version could leave one) is found and ended."""
+    import subprocess
+
+    from pipelines.common.paths import REPO_ROOT
+
+    run_dir = launcher.create_run(long_run(tiny_base))
+    orphan = subprocess.Popen(launcher.trainer_argv(run_dir, long_run(tiny_base)), cwd=REPO_ROOT,
+                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(lambda: step_at_least(run_dir.name, 4) and checkpoint_steps(run_dir), what="a checkpoint")
+    write_status(run_dir, pid=2**22 + 11)  # its supervisor: a process that is gone
+    assert wait_state(run_dir.name, ("failed",)) < 5.0
+    orphan.wait(timeout=10)  # ended (its exit status went to the reaper, so it is not checked here)
+    assert no_process_left(run_dir.name)
+    assert "its trainer was ended with it" in read_status(run_dir)["error"]
+    assert launcher.resume(run_dir.name)["resume_step"] == checkpoint_steps(run_dir)[-1]
+    wait_for(lambda: step_at_least(run_dir.name, checkpoint_steps(run_dir)[-1] + 1), what="the resume")
+    launcher.abort(run_dir.name)
+    assert no_process_left(run_dir.name)
+
+
 def test_a_queued_run_with_a_dead_launcher_becomes_failed(studio_home):
     run_dir = studio_home / "runs" / "old-run"
     run_dir.mkdir(parents=True)

@@ -95,8 +95,8 @@ def run_processes(run_dir: Path) -> list:
     return found
 
 
-def end_tree(run_dir: Path, group_pid: int | None = None, grace_s: float = 5.0) -> int:
-    """SIGTERM every process of the run (and the supervisor's group), SIGKILL what is left after ``grace_s``.
+def end_tree(run_dir: Path, grace_s: float = 5.0) -> int:
+    """SIGTERM every process of the run, SIGKILL what is left after ``grace_s``.
 
     Returns how many processes were found alive at the start.
     """
@@ -104,33 +104,16 @@ def end_tree(run_dir: Path, group_pid: int | None = None, grace_s: float = 5.0) 
 
     procs = run_processes(run_dir)
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        if group_pid:
-            try:
-                os.killpg(group_pid, sig)
-            except (ProcessLookupError, PermissionError):
-                pass
         for proc in procs:
             try:
                 proc.send_signal(sig)
             except psutil.Error:
                 pass
-        _, alive = psutil.wait_procs(procs, timeout=grace_s if sig == signal.SIGTERM else 5.0)
-        _reap_children()
+        _, alive = psutil.wait_procs(procs, timeout=grace_s if sig == signal.SIGTERM else 5.0)  # reaps ours
         if not alive and not run_processes(run_dir):
             break
         procs = alive + [p for p in run_processes(run_dir) if p not in alive]
     return len(procs)
-
-
-def _reap_children() -> None:
-    """Collect the exit status of any finished child of this process (no zombies left behind)."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
 
 
 def oom_kill_count() -> int | None:
