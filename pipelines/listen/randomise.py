@@ -73,6 +73,13 @@ def assign(pairs: list[tuple[int, int]] | list[PairSpec], test_seed: int,
         sides.update({pair_id: (start + i) % 2 == 0 for i, pair_id in enumerate(walks[systems])})
         order.extend(walks[systems])
     rng.shuffle(order)
+    _slip_in_checks(specs, order, sides, rng)
+    return [Assignment(pair_id, position, sides[pair_id]) for position, pair_id in enumerate(order)]
+
+
+def _slip_in_checks(specs: list[PairSpec], order: list[int], sides: dict[int, bool],
+                    rng: random.Random) -> None:
+    """Insert the catch and repeat pairs into ``order`` and give them sides (both in place)."""
     main_ids = set(order)
     catches = sorted(s.pair_id for s in specs if s.kind == "catch")
     start = rng.randrange(2) if catches else 0
@@ -92,4 +99,3 @@ def assign(pairs: list[tuple[int, int]] | list[PairSpec], test_seed: int,
                 at = other
         order.insert(rng.randint(min(at + MIN_REPEAT_GAP + 1, len(order)), len(order)), spec.pair_id)
         placed.add(spec.repeat_of)
-    return [Assignment(pair_id, position, sides[pair_id]) for position, pair_id in enumerate(order)]
