@@ -186,7 +186,7 @@ def build(settings: StudioSettings) -> None:
         with gr.Accordion("Compare runs: loss curves overlaid, config side by side", open=False):
             with gr.Row():
                 compare_pick = gr.Dropdown(label="Runs to compare (two or more)", choices=run_ids(),
-                                           multiselect=True, scale=4)
+                                           multiselect=True, scale=4, allow_custom_value=True)  # API: any run
                 compare_button = gr.Button("Compare", scale=1)
             compare_plot = gr.Plot(label="Loss of the chosen runs", elem_id="train-compare-plot")
             compare_table = gr.Dataframe(label="Settings that differ", interactive=False, wrap=True,

@@ -118,3 +118,23 @@ def test_a_dataset_made_after_the_page_loaded_is_offered_when_train_is_shown(stu
     page.wait_for_function("() => document.querySelector('#train-check').innerText.length > 20",
                            timeout=30_000)
     assert not [e for e in page.console_errors if "favicon" not in e]
+
+
+def test_compare_runs_through_the_api(studio_server, monkeypatch):
+    from gradio_client import Client
+
+    from pipelines.train.config import load_train_config
+    from pipelines.train.launcher import create_run
+    from pipelines.train.runs import append_metrics
+
+    url, home = studio_server
+    monkeypatch.setenv("STUDIO_HOME", str(home))
+    ids = []
+    for rate in (1e-3, 5e-4):  # two finished runs' folders, as the run store writes them
+        run_dir = create_run(load_train_config("scratch_small", {"dataset": "browser", "learning_rate": rate}))
+        append_metrics(run_dir, {"step": 1, "loss": 2.0})
+        ids.append(run_dir.name)
+    _, table = Client(url, verbose=False).predict(ids, 0.6, True, api_name="/compare_runs")
+    table = table.get("value", table)  # the dataframe comes back as an update
+    assert table["headers"] == ["setting", *ids], table
+    assert table["data"] == [["learning_rate", "0.001", "0.0005"]], table
