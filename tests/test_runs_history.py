@@ -38,3 +38,21 @@ def test_history_rows_compare_and_config_diff():
     assert f"{first} eval" in lines
     with pytest.raises(StudioError, match="two or more runs"):
         config_diff([first])
+
+
+def test_checkpoint_choices_list_every_loadable_checkpoint_newest_run_first():
+    from pipelines.train.runs import checkpoint_choices
+
+    first = _run("scratch_small", [3.0, 2.0])
+    second = _run("scratch_small", [2.5])
+    from pipelines.train.runs import runs_dir
+
+    for run_id, names in ((first, ("step-2", "best")), (second, ("step-1", "step-3"))):
+        for name in names:
+            folder = runs_dir() / run_id / "checkpoints" / name
+            folder.mkdir(parents=True)
+            (folder / "studio_checkpoint.json").write_text("{}")
+    (runs_dir() / second / "checkpoints" / "step-9").mkdir()  # being written: no card yet
+    values = [value for _, value in checkpoint_choices()]
+    assert values[:2] == [f"runs/{second}/step-3", f"runs/{second}/step-1"]
+    assert values[2:] == [f"runs/{first}/best", f"runs/{first}/step-2"]
