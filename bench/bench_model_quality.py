@@ -251,7 +251,7 @@ def table(report: dict) -> str:
     for key, summary in report["models"].items():
         model, setting = key.rsplit(" @ ", 1)
         cells = [summary.get(c) for c in columns]
-        lines.append(f"{model[-28:]:<28}{setting:<10}" + "".join(
+        lines.append(f"{model[-27:]:<28}{setting:<10}" + "".join(
             f"{'' if v is None else (f'{v:.3f}' if isinstance(v, float) else v):>9}" for v in cells))
     return "\n".join(lines)
 

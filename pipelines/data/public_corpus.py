@@ -8,7 +8,8 @@ Schumann's polonaises, a Chopin mazurka, "Lift Every Voice and Sing") and two le
 piece becomes one piano part: every voice's notes (ties joined), the lowest voice doubled an octave
 below where it stays on the keyboard, chord symbols of a lead sheet realised as a left-hand chord
 under the melody; the score's first tempo mark (else the collection's), its first time signature,
-a pickup bar padded so bars fall on the barlines, at most ``max_bars`` bars. The files carry no
+a pickup bar padded so bars fall on the barlines, at most ``max_bars`` bars; a meter of an odd
+number of eighths counts two bars as one (3/8 -> 6/8), a bar past 8 beats is left out. The files carry no
 chords: the studio tokenizer's recogniser names them. Monophonic folk-tune books are left out
 (a melody alone gives the recogniser nothing to name).
 """
@@ -56,12 +57,17 @@ def collection_paths(collection: str) -> list[str]:
 
 
 def render_piece(path: str, default_tempo: float, max_bars: int = 64) -> Piece | None:
-    """One corpus piece as a piano Piece (see the module docstring); None when it has no notes."""
+    """One corpus piece as a piano Piece (see the module docstring); None when it has no notes or a
+    bar longer than 8 beats."""
     from music21 import corpus, harmony, meter, tempo
 
     score = corpus.parse(path)
     signature = next(iter(score.recurse().getElementsByClass(meter.TimeSignature)), None)
     numerator, denominator = (signature.numerator, signature.denominator) if signature else (4, 4)
+    if (numerator * 4) % denominator:  # 3/8, 9/8: the event language's bars are whole beats
+        numerator *= 2                 # two bars as one (3/8 -> 6/8)
+    if numerator * 4 // denominator > 8:
+        return None                    # past the longest bar the event language writes (8 beats)
     bar_beats = numerator * 4.0 / denominator
     marks = list(score.recurse().getElementsByClass(tempo.MetronomeMark))
     bpm = float(marks[0].getQuarterBPM()) if marks and marks[0].number else default_tempo
@@ -118,7 +124,7 @@ def _chord_symbols(score, shift: float, end: float) -> list[Note]:
     return out
 
 
-def _render_to_file(job: tuple[str, str, float, int, str]) -> dict | None:
+def _render_to_file(job: tuple[str, str, float, int, str]) -> dict:
     path, collection, default_tempo, max_bars, out_file = job
     try:
         piece = render_piece(path, default_tempo, max_bars)
@@ -126,7 +132,7 @@ def _render_to_file(job: tuple[str, str, float, int, str]) -> dict | None:
         log.warning("left out %s: %s", path, error)
         return {"source": path, "collection": collection, "error": str(error)[:200]}
     if piece is None:
-        return None
+        return {"source": path, "collection": collection, "error": "no notes, or a bar longer than 8 beats"}
     piece.write_midi(out_file)
     return {"file": Path(out_file).name, "source": path, "collection": collection, "notes": len(piece.notes),
             "bars": piece.bars, "tempo_bpm": piece.tempo_bpm,
@@ -152,8 +158,7 @@ def write_public_corpus(out_dir: str | Path, collections: tuple[str, ...] = COLL
     todo = [job for job in jobs if job[0] not in done]
     with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
         for number, entry in enumerate(pool.map(_render_to_file, todo)):
-            if entry is not None:
-                done[entry["source"]] = entry
+            done[entry["source"]] = entry
             if progress:
                 progress((number + 1) / len(todo), f"{number + 1}/{len(todo)} music21 pieces rendered")
     index.write_text("".join(json.dumps(e) + "\n" for e in done.values()), encoding="utf-8")
