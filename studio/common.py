@@ -141,7 +141,8 @@ def _choice(block: Any, value: Any, name: str) -> None:
     for item in values:
         if item is None:
             continue
-        if not isinstance(item, (str, int, float)) or isinstance(item, bool):
+        if not isinstance(item, (str, int, float)) or isinstance(item, bool) or (
+                not isinstance(item, str) and all(isinstance(c, str) for c in choices)):
             raise _refuse(f"{name} must be one of its choices (got {shown(item)})")
         _text(item, name)
         if not getattr(block, "allow_custom_value", False) and item not in choices:

@@ -75,6 +75,8 @@ SLIDER = gr.Slider(label="Temperature", minimum=0.05, maximum=5.0)
     (gr.Checkbox(label="Drop drums"), "abc", "'Drop drums' must be true or false"),
     (gr.Dropdown(label="Meter", choices=["4/4", "3/4"]), "x" * 1000, "'Meter' must be one of its choices"),
     (gr.Dropdown(label="Meter", choices=["4/4"]), {"a": 1}, "'Meter' must be one of its choices"),
+    (gr.Dropdown(label="Systems", choices=["rules"], multiselect=True, allow_custom_value=True), [1, 2],
+     "'Systems' must be one of its choices (got 1)"),
     (gr.Textbox(label="Chord chart"), "x" * 1_000_000, "'Chord chart' is 1,000,000 characters long"),
     (gr.Textbox(label="Chord chart"), [1, 2], "'Chord chart' must be text"),
     (gr.File(label="MIDI"), "abc", "'MIDI' must be a file uploaded to this studio"),
