@@ -73,12 +73,15 @@ def test_lora_ten_steps_loss_falls_adapter_reloads_and_generates(tiny_base, data
     assert second["state"] == "completed" and first_loss < losses[0] - 0.1
 
 
-def test_qlora_trains_4bit_nf4_on_cpu(tiny_base, dataset):
+def test_qlora_trains_4bit_nf4_on_cpu(tmp_path_factory, dataset):
     bnb = pytest.importorskip("bitsandbytes")
     from pipelines.train.backends.torch_models import build_model
 
+    # bitsandbytes' CPU kernels (on processors with AVX-512 BF16) repack 4-bit weights in blocks of 64
+    # input features, so the layers must be at least that wide
+    base = write_tiny_llama(tmp_path_factory.mktemp("tiny_llama_64"), hidden=64)
     cfg = load_train_config(
-        "qlora_fast", tiny_overrides(tiny_base, max_steps=4, eval_steps=4, vocab_mode="text")
+        "qlora_fast", tiny_overrides(base, max_steps=4, eval_steps=4, vocab_mode="text")
     )
     model, _, _, _ = build_model(cfg, ["NOTE_60"])
     quantized = [m for m in model.modules() if isinstance(m, bnb.nn.Linear4bit)]
