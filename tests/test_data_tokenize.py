@@ -13,6 +13,7 @@ from pipelines.common.errors import StudioError
 from pipelines.data import load_tokenizer
 from pipelines.data.augment import AugmentConfig, allowed_shifts, augmented_pieces
 from pipelines.data.build import SplitConfig, cut_sequences, split_sources, tokenize_dataset
+from pipelines.data.analysis import plots_dir
 from pipelines.data.dataset import dataset_dir
 from pipelines.data.ingest import IngestConfig, ingest
 from pipelines.data.tokenizers import TokenizerConfig
@@ -166,7 +167,7 @@ def test_cli_ingest_tokenize_stats(tmp_path, studio_home):
     stats = json.loads(done.stdout)
     assert stats["files"] == 1 and stats["time_signatures"] == {"4/4": 1} and stats["chords"]["distinct"] >= 1
     assert stats["duration_s"]["min"] == stats["duration_s"]["max"] > 10 and sum(stats["pitch"]["histogram"]) == 40
-    assert (dataset_dir("cli") / "plots" / "stats.png").is_file()
+    assert (plots_dir("cli") / "stats.png").is_file() and not (dataset_dir("cli") / "plots").exists()
     done = cli("tokenize", "missing")
     assert done.returncode == 2 and "there is no dataset 'missing'" in done.stderr
     done = cli("tokenize", "cli", "--augment", "transpose=99")
@@ -200,3 +201,15 @@ def test_bootstrap_fills_a_dataset_from_the_rule_engines():
     assert entries[0]["labels"] == ["source:rules"]
     with pytest.raises(StudioError, match="styles gospel, mehldau"):
         bootstrap_dataset("boot", "polka", n=3)
+
+
+def test_plots_sit_in_a_served_folder_wherever_the_workspace_is(monkeypatch, tmp_path):
+    """A Docker studio keeps its workspace in /data, outside the app's folder and the temp folder: Gradio
+    hands the browser only files from the folders the app serves."""
+    import importlib.util
+
+    monkeypatch.setenv("STUDIO_HOME", "/data")
+    spec = importlib.util.spec_from_file_location("studio_app", Path(__file__).resolve().parents[1] / "app.py")
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    assert any(plots_dir("songs").is_relative_to(folder) for folder in map(Path, app.served_folders()))

@@ -3,8 +3,10 @@
 ``dataset_stats(name)`` reads every original once and returns counts, durations, pitch and velocity
 histograms, notes per second, tempo/meter/key distributions and the chord vocabulary found by the
 music core's recogniser (on 2-beat spans of the 16th/triplet grid). It also writes
-``stats.json`` and ``plots/stats.png`` into the dataset folder; ``plot_lengths`` draws the
-token-length histogram against ``max_seq_len`` after tokenization.
+``stats.json`` into the dataset folder and ``stats.png`` into ``plots_dir(name)``; ``plot_lengths``
+draws the token-length histogram against ``max_seq_len`` after tokenization there too. The plots sit
+in the workspace's served ``cache/`` (the browser may fetch them wherever ``STUDIO_HOME`` is), never
+beside the dataset's originals, which are not served.
 """
 from __future__ import annotations
 
@@ -76,8 +78,15 @@ def dataset_stats(name: str, write_plots: bool = True) -> dict:
     }
     atomic_write_json(folder / "stats.json", stats)
     if write_plots and entries:
-        stats["plot"] = str(plot_stats(stats, folder / "plots" / "stats.png"))
+        stats["plot"] = str(plot_stats(stats, plots_dir(name) / "stats.png"))
     return stats
+
+
+def plots_dir(name: str) -> Path:
+    """Where a dataset's plots go: ``<workspace>/cache/plots/<name>/`` (served to the browser)."""
+    from ..common.paths import workspace_dir
+
+    return workspace_dir() / "cache" / "plots" / name
 
 
 def _r(x: float) -> float:
@@ -142,7 +151,7 @@ def plot_lengths(folder: Path) -> Path | None:
     ax.set(xlabel="tokens", ylabel="count", title=f"Token lengths ({meta['tokenizer']['kind']})")
     ax.legend()
     fig.tight_layout()
-    path = folder / "plots" / "lengths.png"
+    path = plots_dir(folder.name) / "lengths.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=80)
     plt.close(fig)
