@@ -190,10 +190,12 @@ def test_model_list_names_default_shipped_and_run_checkpoints(tiny, studio_home)
     import shutil
 
     shutil.copytree(tiny, studio_home / "runs" / "r1" / "checkpoints" / "best")
+    shutil.copytree(tiny, studio_home / "models" / "mine")   # what the Train tab's Export writes
     values = [v for _, v in list_models()]
-    assert values[0] == "rules" and "runs/r1/best" in values
-    result = generate(GenerateConfig(chords="| C |", model="runs/r1/best", render_audio=False))
-    assert result.piece.bars == 1
+    assert values[0] == "rules" and "runs/r1/best" in values and "models/mine" in values
+    for model in ("runs/r1/best", "models/mine"):
+        result = generate(GenerateConfig(chords="| C |", model=model, render_audio=False))
+        assert result.piece.bars == 1
 
 
 @pytest.mark.parametrize("changes,message", [

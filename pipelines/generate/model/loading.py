@@ -41,7 +41,8 @@ def _is_model_folder(path: Path) -> bool:
 
 
 def list_models() -> list[tuple[str, str]]:
-    """(label, value) for the model dropdown: rules, default, shipped checkpoints, run checkpoints."""
+    """(label, value) for the model dropdown: rules, default, shipped checkpoints, the workspace's
+    exported models (``models/<name>``, what the Train tab's Export writes), run checkpoints."""
     out = [("rules (rule-based engines)", "rules")]
     shipped = checkpoints_dir()
     if _is_model_folder(shipped / "default"):
@@ -50,6 +51,9 @@ def list_models() -> list[tuple[str, str]]:
         for path in sorted(p for p in shipped.iterdir() if p.name != "default" and _is_model_folder(p)):
             kind = "adapter" if (path / "adapter_config.json").is_file() else "model"
             out.append((f"{path.name} (shipped {kind})", f"checkpoints/{path.name}"))
+    exported = workspace_dir() / "models"
+    if exported.is_dir():
+        out += [(f"{p.name} (exported)", f"models/{p.name}") for p in sorted(exported.iterdir()) if _is_model_folder(p)]
     runs = workspace_dir() / "runs"
     if runs.is_dir():
         for run in sorted((p for p in runs.iterdir() if (p / "checkpoints").is_dir()), reverse=True):
