@@ -1,6 +1,8 @@
 """Browser test: open the studio, generate from a chart, find a playable audio element and no error."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -61,3 +63,41 @@ def test_generate_with_a_trained_checkpoint_in_the_browser(studio_server, page, 
     assert page.get_by_text("Longest stretch found in the training data (bars)").count() == 0  # no dataset here
     assert page.locator(".toast-body.error, .toast-wrap .error").count() == 0
     page.screenshot(path=str(tmp_path / "generate-model.png"), full_page=True)
+
+
+def test_a_run_started_after_the_app_is_played_through_the_api(studio_server, tmp_path):
+    """The API takes a checkpoint the page never listed: a run started after the studio (as the Train
+    tab's Start does, through the same CLI) generates at once, no restart, no refresh."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from gradio_client import Client
+
+    from test_train_fixtures import write_dataset
+
+    url, home = studio_server
+    write_dataset(home, name="api-set")
+    tiny = ["dataset=api-set", "max_steps=4", "batch_size=2", "max_seq_len=512", "eval_steps=2", "sample_count=0",
+            "render_audio=false", "scratch_layers=2", "scratch_hidden=32", "scratch_heads=2",
+            "scratch_intermediate=64", "warmup_steps=0", "eval_max_sequences=4"]
+    env = dict(os.environ, STUDIO_HOME=str(home))
+    started = subprocess.run([sys.executable, "-m", "pipelines.train", "start", "configs/train/scratch_small.yaml",
+                              *[a for s in tiny for a in ("--set", s)]], capture_output=True, text=True, env=env,
+                             cwd=Path(__file__).resolve().parents[1], check=True)
+    run_id = json.loads(started.stdout)["run_id"]
+    best = home / "runs" / run_id / "checkpoints" / "best"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (best / "studio_checkpoint.json").is_file():
+        time.sleep(1)
+    status = json.loads((home / "runs" / run_id / "status.json").read_text())
+    while time.monotonic() < deadline and status.get("state") in ("queued", "running", "stopping"):
+        time.sleep(1)
+        status = json.loads((home / "runs" / run_id / "status.json").read_text())
+    assert status["state"] == "completed", status
+    out = Client(url, verbose=False).predict("| Dm7 | G7 | Cmaj7 | Cmaj7 |", "Gospel", f"runs/{run_id}/best", 4, 90,
+                                             1, "4/4", api_name="/generate")
+    summary = out[4]
+    assert summary["bars"] == 4 and summary["model"] == f"runs/{run_id}/best"
