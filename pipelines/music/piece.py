@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..common.errors import StudioError, reason
-from .chords import Chord, parse_chord
+from .chords import Chord, ChordEvent, parse_chord
 
 if TYPE_CHECKING:
     import pretty_midi
@@ -30,19 +30,6 @@ class Note:
     pitch: int
     duration: float
     velocity: int = 80
-
-    @property
-    def end(self) -> float:
-        return self.start + self.duration
-
-
-@dataclass
-class ChordEvent:
-    """A chord of the chart sounding from ``start`` for ``duration`` beats."""
-
-    start: float
-    duration: float
-    chord: Chord
 
     @property
     def end(self) -> float:
