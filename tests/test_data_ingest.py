@@ -210,3 +210,15 @@ def test_concurrent_ingests_neither_lose_nor_duplicate_entries(tmp_path, studio_
     originals = list((dataset_dir("shared") / "originals").iterdir())
     assert len(originals) == 12
     json.dumps(entries)  # plain data
+
+
+def test_a_script_s_plain_progress_callback_hears_every_step(tmp_path, studio_home):
+    """Pipelines call progress(fraction, message) positionally, never with Gradio's desc= keyword."""
+    from pipelines.data.build import tokenize_dataset
+    from pipelines.data.tokenizers import TokenizerConfig
+
+    song = Piece(notes=[Note(float(b), 60 + b % 7, 0.9, 80) for b in range(16)]).write_midi(tmp_path / "s.mid")
+    heard = []
+    ingest([str(song)], IngestConfig(dataset="plain"), progress=lambda fraction, message: heard.append(message))
+    tokenize_dataset("plain", TokenizerConfig(), progress=lambda fraction, message: heard.append(message))
+    assert heard and heard[-1] == "done" and all(isinstance(m, str) for m in heard)

@@ -13,10 +13,10 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ..common.config import to_dict
 from ..common.errors import StudioError
+from ..common.progress import Progress
 from ..common.files import atomic_write_json, atomic_write_text
 from .augment import AugmentConfig, augmented_pieces, augmented_scores
 from .dataset import existing_dataset, manifest_lock, read_manifest
@@ -139,7 +139,7 @@ def _tokenize_entry(tok, entry: dict, data: bytes, part: str, cfg: TokenizerConf
 
 
 def tokenize_dataset(name: str, tokenizer_cfg: TokenizerConfig, augment: AugmentConfig | None = None,
-                     split: SplitConfig | None = None, progress: Callable[..., object] | None = None) -> dict:
+                     split: SplitConfig | None = None, progress: Progress | None = None) -> dict:
     """Write tokens, splits, tokenizer.json and meta.json for dataset ``name``; returns a summary."""
     augment, split = augment or AugmentConfig(), split or SplitConfig()
     started = time.perf_counter()
@@ -158,7 +158,7 @@ def tokenize_dataset(name: str, tokenizer_cfg: TokenizerConfig, augment: Augment
     out = _Collected()
     for index, entry in enumerate(entries):
         if progress:
-            progress(index / max(1, len(entries)), desc=f"tokenizing {entry['file']}")
+            progress(index / max(1, len(entries)), f"tokenizing {entry['file']}")
         data = (folder / "originals" / f"{entry['hash']}.mid").read_bytes()
         _tokenize_entry(tok, entry, data, split_of[entry["hash"]], tokenizer_cfg, augment, out)
     # 4. meta.json and the files, written under the dataset's lock
@@ -183,7 +183,7 @@ def tokenize_dataset(name: str, tokenizer_cfg: TokenizerConfig, augment: Augment
     with manifest_lock(folder):
         _write_outputs(folder, tok, out.records, meta)
     if progress:
-        progress(1.0, desc="done")
+        progress(1.0, "done")
     summary = {k: meta[k] for k in ("name", "files", "counts", "max_seq_len", "bars_dropped_too_long", "seconds",
                                     "notes")}
     return {**summary, "tokenizer": tok.kind, "vocab_size": len(tok.vocab),

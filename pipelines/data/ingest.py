@@ -14,15 +14,15 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Iterator, Sequence
 
+from ..common.progress import Progress
 from ..common.errors import StudioError
 from .archive import MIDI_SUFFIXES, ArchiveLimits, iter_zip
 from .dataset import add_entries, check_name, dataset_dir
 from .vocab import TIME_SIGNATURES, check_style, label_token
 
 log = logging.getLogger(__name__)
-Progress = Callable[..., object]
 MAX_NAME_CHARS = 160
 
 
@@ -144,7 +144,7 @@ def ingest(paths: Sequence[str | Path], cfg: IngestConfig, progress: Progress | 
     candidates: list[tuple[dict, bytes, dict]] = []
     for index, name, data, skipped in _inputs(paths, cfg):
         if progress:
-            progress(min(0.95, index / len(paths)), desc=f"checking {name}")
+            progress(min(0.95, index / len(paths)), f"checking {name}")
         row = {"file": name, "status": "skipped", "reason": skipped or "", "hash": "", "notes": 0,
                "duration_s": 0.0}
         report.append(row)
@@ -167,7 +167,7 @@ def ingest(paths: Sequence[str | Path], cfg: IngestConfig, progress: Progress | 
             row.update(status="skipped", reason=f"already in the dataset as {duplicates.get(entry['hash'], '?')}")
     kept = sum(r["status"] == "kept" for r in report)
     if progress:
-        progress(1.0, desc="done")
+        progress(1.0, "done")
     log.info("ingested %d of %d files into %s", kept, len(report), cfg.dataset)
     from .dataset import read_manifest
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
 from ..common.errors import StudioError
+from ..common.progress import Progress
 from ..common.paths import workspace_dir
 from ..music.piece import Piece
 from .dataset import check_name, existing_dataset, original_path, read_manifest
@@ -50,7 +50,7 @@ def round_trip_preview(name: str, file_hash: str, max_beats: float = 64.0) -> di
 
 
 def bootstrap_dataset(name: str, style: str = "gospel", n: int = 20, seed: int = 0,
-                      progress: Callable[..., object] | None = None) -> dict:
+                      progress: Progress | None = None) -> dict:
     """Generate ``n`` rule-based performances in ``style`` and ingest them (label ``source:rules``)."""
     from ..generate.corpus import PROGRESSIONS, write_corpus
     from .ingest import IngestConfig, ingest
@@ -63,11 +63,11 @@ def bootstrap_dataset(name: str, style: str = "gospel", n: int = 20, seed: int =
     with tempfile.TemporaryDirectory(prefix="bootstrap-") as tmp:
         def generated(fraction: float, message: str = "") -> None:
             if progress:
-                progress(0.8 * fraction, desc=message)
+                progress(0.8 * fraction, message)
 
         write_corpus(style, n, tmp, seed=seed, progress=generated)
         paths = sorted(Path(tmp).glob("*.mid"))
         report = ingest(paths, IngestConfig(dataset=name, style=style, labels=["source:rules"]))
     if progress:
-        progress(1.0, desc="done")
+        progress(1.0, "done")
     return report

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Callable
 from ..common.errors import StudioError
 from ..common.files import atomic_write_json
 from ..common.paths import workspace_dir
+from ..common.progress import Progress
 from ..music.chords import Chart, parse_chart
 from ..music.metrics import all_metrics
 from ..music.piece import Piece, read_midi
@@ -32,7 +33,6 @@ STYLE_RULES = {
     "mehldau": {"register": (33, 93), "max_notes_per_onset": 6, "harmony_strength": 0.8},
 }
 OTHER_STYLE_RULES = {"register": (21, 108), "max_notes_per_onset": 10, "harmony_strength": 0.8}
-Progress = Callable[[float, str], None]
 
 
 @dataclass

@@ -22,12 +22,12 @@ from typing import Callable
 
 from ..common.config import to_dict
 from ..common.errors import StudioError
+from ..common.progress import Progress
 from .config import ListenTestConfig, check_size, load_charts
 from .plan import plan_test
 from .store import connect, insert_test, listen_dir, now_iso, transaction
 
 log = logging.getLogger(__name__)
-Progress = Callable[[float, str], None]
 
 
 def new_test_id(name: str) -> str:
