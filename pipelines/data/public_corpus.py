@@ -162,6 +162,8 @@ def write_public_corpus(out_dir: str | Path, collections: tuple[str, ...] = COLL
             if progress:
                 progress((number + 1) / len(todo), f"{number + 1}/{len(todo)} music21 pieces rendered")
     index.write_text("".join(json.dumps(e) + "\n" for e in done.values()), encoding="utf-8")
+    wanted = {job[0] for job in jobs}
+    done = {source: entry for source, entry in done.items() if source in wanted}
     rendered = [e for e in done.values() if "file" in e]
     return {"out": str(out), "pieces": len(rendered),
             "left_out": [e["source"] for e in done.values() if "error" in e],
