@@ -76,7 +76,7 @@ PEDAL_CODES = {"OFF": 0, "ON": 1}
 PEDAL_STEPS = (("", "ON"), ("", "OFF"), ("OFF", "ON"))
 
 
-def _mask_key(state: GrammarState) -> tuple:
+def grammar_key(state: GrammarState) -> tuple:
     """The parts of ``state`` that decide what may follow it (the cache key of ``allowed_mask``)."""
     nxt = NEXT_KINDS[state.last]
     return (state.last, state.bar_ticks, state.pos if "pos" in nxt else 0,
@@ -173,6 +173,11 @@ class Vocabulary:
                    PEDAL_CODES.get(v, -1) if k == "pedal" else -1 for k, v in zip(self._kinds, self._values)]
         self._numbers = np.array(numbers, dtype=np.int64)
         self._masks: dict[tuple, object] = {}
+        self._kind_ids = {k: np.flatnonzero(self._kind_codes == code) for k, code in KIND_CODES.items()}
+        self._kind_values = {k: self._numbers[i] for k, i in self._kind_ids.items()}
+        self._follows = {}
+        for last, kinds in NEXT_KINDS.items():
+            self._follows[last] = np.isin(self._kind_codes, [KIND_CODES[k] for k in kinds])
 
     # ---- lookups ---------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -248,7 +253,7 @@ class Vocabulary:
         The grammar's one statement: ``advance``, ``check``, ``allowed_next`` and the constrained
         decoder (which narrows it with the chart, :mod:`pipelines.generate.model.constrain`) all read it.
         """
-        key = _mask_key(state)
+        key = grammar_key(state)
         mask = self._masks.get(key)
         if mask is None:
             mask = self._grammar_mask(state)
@@ -259,16 +264,14 @@ class Vocabulary:
         return mask
 
     def _grammar_mask(self, state: GrammarState):
-        import numpy as np
-
-        kind, value = self._kind_codes, self._numbers
-        mask = np.isin(kind, [KIND_CODES[k] for k in NEXT_KINDS[state.last]])
-        mask &= (kind != KIND_CODES["pos"]) | ((value > state.pos) & (value < state.bar_ticks))
-        mask &= (kind != KIND_CODES["note"]) | (value > state.pitch)       # pitches rise at one position
+        mask = self._follows[state.last].copy()      # the kinds that may follow, then each kind's rule
+        ids, value = self._kind_ids, self._kind_values
+        mask[ids["pos"]] &= (value["pos"] > state.pos) & (value["pos"] < state.bar_ticks)
+        mask[ids["note"]] &= value["note"] > state.pitch                    # pitches rise at one position
         if state.last == "dur":   # another DUR only ties a whole note, at most MAX_TIES times
-            mask &= (kind != KIND_CODES["dur"]) | (state.last_dur == MAX_DUR and state.ties < MAX_TIES)
+            mask[ids["dur"]] &= state.last_dur == MAX_DUR and state.ties < MAX_TIES
         pedals_ok = [PEDAL_CODES[after] for before, after in PEDAL_STEPS if before == state.pedal]
-        mask &= (kind != KIND_CODES["pedal"]) | np.isin(value, pedals_ok)
+        mask[ids["pedal"]] &= [v in pedals_ok for v in value["pedal"]]
         return mask
 
     def allowed_next(self, state: GrammarState) -> list[int]:

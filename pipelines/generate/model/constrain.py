@@ -32,7 +32,7 @@ import numpy as np
 
 from ...common.errors import StudioError
 from ...music.chords import TOKEN_ROOTS
-from ...data.vocab import KIND_CODES, MAX_DUR, PITCH_HIGH, PITCH_LOW, TICKS_PER_QUARTER, GrammarState
+from ...data.vocab import KIND_CODES, MAX_DUR, PITCH_HIGH, PITCH_LOW, TICKS_PER_QUARTER, GrammarState, grammar_key
 
 if TYPE_CHECKING:
     from .events import BarPlan, EventSpace
@@ -195,7 +195,7 @@ class RowConstraint:
 
     def _candidates(self, s: GrammarState) -> np.ndarray:
         """Vocabulary ids the grammar allows after ``s`` that this model has, chord tokens left out."""
-        key = ("grammar", s)
+        key = ("grammar", grammar_key(s))
         found = self.cache.get(key)
         if found is None:
             allowed = self.vocab.allowed_mask(s) & self._present & (self.vocab.kind_codes != CHORD)
