@@ -3,7 +3,7 @@
     python scripts/screenshots.py [URL] [CORPUS_DIR]
 
 Data: upload a few corpus files (a corrupt one among them), ingest, tokenize. Transcribe A/B: an
-oracle A/B of a multi-track song. Train and Listen: their forms. Generate: one take.
+oracle A/B of a multi-track song. Train and Listen: their forms. Generate: one take of the default model, its rules shown.
 """
 from __future__ import annotations
 
@@ -60,7 +60,11 @@ def main(url: str, corpus: Path) -> None:
         shoot(page, "listen")
         # Generate
         page.get_by_role("tab", name="Generate").click()
+        page.locator("#generate-model input").click()
+        page.get_by_role("option", name="default (checkpoints/default)").click()
+        page.get_by_text("Pianist's rules (trained models)").click()   # the rules the decoder holds it to
         page.get_by_role("button", name="Generate", exact=True).click()
+        page.get_by_text("Root or slash bass at chord changes").first.wait_for(timeout=300_000)
         page.locator("audio[src]").first.wait_for(state="attached", timeout=120_000)
         shoot(page, "generate")
         browser.close()

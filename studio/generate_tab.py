@@ -238,7 +238,7 @@ def build(settings: StudioSettings) -> None:
                 with gr.Row():
                     # custom values: a checkpoint made after the page loaded is taken by name (the API too)
                     model = gr.Dropdown(label="Model", choices=list_models(), value="rules", scale=4,
-                                        allow_custom_value=True)
+                                        allow_custom_value=True, elem_id="generate-model")
                     refresh = gr.Button("↻ models", size="sm", scale=1)
                 with gr.Row():
                     bars = gr.Slider(label="Bars", minimum=1, maximum=64, step=1, value=8)
