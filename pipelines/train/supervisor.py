@@ -143,8 +143,11 @@ def _waiting() -> list[tuple[float, str]]:
     out = []
     for folder in runs_dir().iterdir():
         status = read_status(folder) if (folder / "status.json").is_file() else {}
-        if status.get("state") == "queued" and status.get("waiting_since") and pid_alive(status.get("pid")):
-            out.append((status.get("queued_at") or status.get("created") or status["waiting_since"], folder.name))
+        # a queued run whose supervisor lives is in line even before that supervisor reaches the queue,
+        # so two runs started together train in the order they were started
+        if status.get("state") == "queued" and pid_alive(status.get("pid")):
+            out.append((status.get("queued_at") or status.get("created") or status.get("waiting_since") or 0.0,
+                        folder.name))
     return sorted(out)
 
 
