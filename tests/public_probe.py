@@ -36,6 +36,14 @@ def values_to_try(kind: str, first_time: bool) -> list:
                                             and v in REACH_THE_HANDLER]
 
 
+def is_password(item: dict) -> bool:
+    """The admin password field of an event: a password box that says password, or the API's
+    ``admin_password`` parameter (a hub token is a password box too, but not this one)."""
+    return item.get("parameter") == "admin_password" or (
+        item["type"] == "textbox" and item["props"].get("type") == "password"
+        and "password" in str(item["label"] or "").lower())
+
+
 def clean_sentence(answer: Answer) -> bool:
     """A refusal a user can read: one line, short, no internals, no server path."""
     text = answer.error or ""

@@ -17,7 +17,7 @@ from pipelines.data.ingest import IngestConfig, ingest
 from pipelines.listen.store import connect
 from pipelines.music.piece import Note, Piece
 from public_client import call, endpoints, upload
-from public_probe import changed, clean_sentence, default_inputs, snapshot
+from public_probe import changed, clean_sentence, default_inputs, is_password, snapshot
 from studio.access import PUBLIC_ACTIONS
 
 PASSWORD = "access-admin-password"
@@ -51,7 +51,7 @@ def handler_name(api_name: str) -> str:
 
 
 def classify(endpoint) -> str:
-    if any(item["label"] == "Admin password" or item["parameter"] == "admin_password" for item in endpoint.inputs):
+    if any(is_password(item) for item in endpoint.inputs):
         return "guarded"
     if endpoint.api_name in PUBLIC_ACTIONS or handler_name(endpoint.api_name) in PUBLIC_ACTIONS:
         return "public action"
@@ -65,7 +65,7 @@ def _inputs(url: str, endpoint, midi: Path, password: str) -> list:
         if item["type"] == "file":
             payload = upload(url, "visitor.mid", midi.read_bytes())
             data[i] = [payload] if item["props"].get("file_count") == "multiple" else payload
-        elif item["label"] == "Admin password" or item["parameter"] == "admin_password":
+        elif is_password(item):
             data[i] = password
     return data
 

@@ -11,7 +11,8 @@ import pytest
 
 from conftest import start_studio, stop_studio
 from public_client import call, endpoints
-from public_probe import changed, clean_sentence, default_inputs, distinct, snapshot, values_to_try
+from public_probe import (changed, clean_sentence, default_inputs, distinct, is_password, snapshot,
+                          values_to_try)
 
 PASSWORD = "fuzz-admin-password"
 
@@ -26,7 +27,7 @@ def guarded_studio(tmp_path_factory):
 
 def _with_password(endpoint, data: list) -> list:
     """The right password in the endpoint's password field, so its own checks are what answers."""
-    return [PASSWORD if item["label"] == "Admin password" else value
+    return [PASSWORD if is_password(item) else value
             for item, value in zip(endpoint.inputs, data)]
 
 
@@ -41,7 +42,7 @@ def _cases(endpoint, seen: set[int]) -> list[tuple[str, list]]:
     base = _with_password(endpoint, default_inputs(endpoint))
     cases = []
     for index, item in enumerate(endpoint.inputs):
-        if item["label"] == "Admin password":
+        if is_password(item):
             continue
         first_time = item["id"] not in seen
         seen.add(item["id"])
