@@ -23,9 +23,10 @@ from .config import TrainConfig
 from .data import SPECIALS
 
 SCRATCH_VOCAB = 512  # a dataset's event vocabulary is a few hundred words
-# Share of the measured matmul speed a training step reaches: scratch_small on a shared 2-core CPU
-# trained at 11 GFLOP/s where numpy multiplied at ~90; a GPU step typically reaches a third of peak.
-TRAIN_EFFICIENCY = {"cpu": 0.12, "cuda": 0.35}
+# Share of the measured matmul speed a training step reaches: scratch_small (13.3 M) on this 2-core
+# CPU trained at 32 GFLOP/s (15 s a step of ~6,000 tokens) where one numpy thread multiplied at 106
+# (x 2 threads); a GPU step typically reaches a third of peak.
+TRAIN_EFFICIENCY = {"cpu": 0.15, "cuda": 0.35}
 FRAMEWORK_GB = 0.6  # python, torch and the CUDA context
 _OFFLINE_VALUES = ("1", "true", "yes", "on")
 
@@ -114,26 +115,38 @@ def parameter_counts(cfg: TrainConfig, shape: dict[str, int] | None) -> tuple[in
 
 @functools.lru_cache(maxsize=4)
 def matmul_gflops(device: str) -> float:
-    """This machine's matrix-multiply speed on ``device`` (GFLOP/s): the median of ~0.3 s of tries
-    (numpy on a CPU, so that a Check needs no torch import; torch on a GPU)."""
+    """This machine's matrix-multiply speed on ``device`` (GFLOP/s): the best of ~0.3 s of tries (torch
+    on a GPU; on a CPU numpy on one thread, so that a Check needs no torch import, times the threads a
+    trainer uses: BLAS's own threading swings 7-150 GFLOP/s on a busy 2-core machine, one thread does not)."""
     size = 2048 if device == "cuda" else 384
     if device == "cuda":
         import torch
 
         a = torch.randn(size, size, device="cuda", dtype=torch.bfloat16)
-        run = lambda: (a @ a).sum().item()  # noqa: E731
-    else:
-        import numpy as np
+        return _best_gflops(lambda: (a @ a).sum().item(), size)
+    import numpy as np
+    from threadpoolctl import threadpool_limits
 
-        a = np.random.default_rng(0).standard_normal((size, size), dtype=np.float32)
-        run = lambda: float((a @ a)[0, 0])  # noqa: E731
+    a = np.random.default_rng(0).standard_normal((size, size), dtype=np.float32)
+    with threadpool_limits(1):
+        return _best_gflops(lambda: float((a @ a)[0, 0]), size) * trainer_threads()
+
+
+def trainer_threads() -> int:
+    """Threads a CPU trainer computes with: torch's default, this process's cores (OMP_NUM_THREADS caps it)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    limit = os.environ.get("OMP_NUM_THREADS", "")
+    return max(1, min(cores, int(limit))) if limit.isdigit() and int(limit) > 0 else cores
+
+
+def _best_gflops(run, size: int) -> float:
     run()
     times, t0 = [], time.perf_counter()
     while time.perf_counter() - t0 < 0.3 or len(times) < 3:
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
-    return 2 * size**3 / sorted(times)[len(times) // 2] / 1e9
+    return 2 * size**3 / min(times) / 1e9
 
 
 def free_memory_gb(machine: Machine, cfg: TrainConfig) -> tuple[float, str]:
