@@ -19,9 +19,10 @@
 ``--card-figures`` writes the figures of a ``bench/bench_model_quality.py --json-out`` report into
 the cards (README.md and studio_checkpoint.json) of the default model and adapters it measured.
 
-On an idle 2-core CPU the full build should take about 85 minutes (estimated from CPU time: a stage-1
-step costs ~2.8 CPU-seconds, ~1.5 s on two cores: ~50 min of the total); ``--quick`` proves the recipe
-end to end with a handful of pieces and steps. Training uses CUDA when present.
+On the 2-core development CPU (load 3-4 from other work) the full build took 47 min: data 1.6 min
+(music21 renders cached from an earlier run; rendering them takes ~8 min more on two quiet cores),
+stage 1 36 min (2,000 steps, ~1.1 s each), the two LoRAs 5.5 and 3.5 min. ``--quick`` proves the
+recipe end to end with a handful of pieces and steps (19 min there). Training uses CUDA when present.
 """
 from __future__ import annotations
 
