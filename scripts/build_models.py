@@ -20,7 +20,7 @@
 the cards (README.md and studio_checkpoint.json) of the default model and adapters it measured.
 
 On the 2-core development CPU (load 3-4 from other work) the full build took 47 min: data 1.6 min
-(music21 renders cached from an earlier run; rendering them takes ~8 min more on two quiet cores),
+(music21 renders cached from an earlier run; rendering them took 25 min on the loaded machine),
 stage 1 36 min (2,000 steps, ~1.1 s each), the two LoRAs 5.5 and 3.5 min. ``--quick`` proves the
 recipe end to end with a handful of pieces and steps (19 min there). Training uses CUDA when present.
 """
