@@ -212,14 +212,19 @@ class RowConstraint:
         return None
 
     def _anticipation_cap(self, s: GrammarState, following: tuple[int, str] | None) -> int:
-        """The longest a note just written may last when harmony is masked: a note struck at most an
-        eighth before a change that rings mostly past it is heard against the next chord
-        (``music.metrics.chord_for_note``), so one that does not fit that chord stops in time."""
-        if following is None or self.rules.harmony_strength < 1 or not 0 < following[0] - s.pos <= ANTICIPATION_TICKS:
+        """The longest a note just written may last: a note struck at most an eighth before a change
+        that rings mostly past it is heard against the next chord, and struck with it
+        (``music.playing``), so it stops in time when it does not fit that chord (harmony masked) or
+        could sound below the next chord's bass without being it (the bass rule)."""
+        if following is None or not 0 < following[0] - s.pos <= ANTICIPATION_TICKS:
             return MAX_DUR
-        if self._chord_rules(following[1]).fits[s.pitch % 12]:
+        nxt, rules = self._chord_rules(following[1]), self.rules
+        clashes = rules.harmony_strength >= 1 and not nxt.fits[s.pitch % 12]
+        under_bass = rules.bass_on_change and nxt.bass_pc is not None and s.pitch % 12 != nxt.bass_pc \
+            and s.pitch <= max(BASS_CEILING, rules.pitch_range[0] + 11)
+        if not (clashes or under_bass):
             return MAX_DUR
-        return max(2 * (following[0] - s.pos), 3)   # a 16th at least (a triplet a tick before a 16th)
+        return max(2 * (following[0] - s.pos) - 1, 3)   # under half past it; a 16th at least
 
     def _missing(self) -> frozenset[int]:
         """Pitch classes still owed at this position (the bass first, then the guide tones)."""
