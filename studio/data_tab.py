@@ -68,7 +68,8 @@ def make_handlers(settings: StudioSettings):
 
     @ui_errors("Check the files and the dataset name, then press Ingest again")
     def run_ingest(files, dataset: str, style: str, labels: str, merge_tracks: bool, drop_drums: bool,
-                   progress: gr.Progress = gr.Progress()):
+                   admin_password: str | None = None, progress: gr.Progress = gr.Progress()):
+        settings.require_admin(admin_password)
         cfg = IngestConfig(dataset=dataset, style=style or "general", labels=_labels(labels),
                            merge_tracks=bool(merge_tracks), drop_drums=bool(drop_drums))
         report = ingest(_uploaded(files, settings.max_upload_mb), cfg, progress=progress)
@@ -77,13 +78,16 @@ def make_handlers(settings: StudioSettings):
         return _report_rows(report), summary, _choices_update(report["dataset"])
 
     @ui_errors("Pick a style the corpus generator knows and a count of 1-5000")
-    def run_bootstrap(dataset: str, style: str, n, progress: gr.Progress = gr.Progress()):
+    def run_bootstrap(dataset: str, style: str, n, admin_password: str | None = None,
+                      progress: gr.Progress = gr.Progress()):
+        settings.require_admin(admin_password)
         report = bootstrap_dataset(dataset, style, int(n or 0), progress=progress)
         summary = f"**{report['kept']} rule-based {style} performances added** to `{report['dataset']}`."
         return _report_rows(report), summary, _choices_update(report["dataset"])
 
     @ui_errors("Ingest files into the dataset first")
-    def run_stats(dataset: str):
+    def run_stats(dataset: str, admin_password: str | None = None):
+        settings.require_admin(admin_password)  # the uploaded files are the admin's
         stats = dataset_stats(dataset)
         brief = {k: stats[k] for k in ("files", "notes", "duration_s", "time_signatures", "keys", "styles",
                                        "labels")}
@@ -94,7 +98,9 @@ def make_handlers(settings: StudioSettings):
 
     @ui_errors("Fix the tokenizer settings and press Tokenize again")
     def run_tokenize(dataset: str, preset: str, max_seq_len, transpose, tempo_pct, velocity_jitter,
-                     valid_share, test_share, seed, progress: gr.Progress = gr.Progress()):
+                     valid_share, test_share, seed, admin_password: str | None = None,
+                     progress: gr.Progress = gr.Progress()):
+        settings.require_admin(admin_password)
         cfg = tokenizer_preset(preset or "studio", {"max_seq_len": int(max_seq_len)})
         augment = AugmentConfig(transpose=int(transpose), tempo_pct=float(tempo_pct),
                                 velocity_jitter=int(velocity_jitter), seed=int(seed))
@@ -107,7 +113,8 @@ def make_handlers(settings: StudioSettings):
         return summary, str(lengths) if lengths else None, rows
 
     @ui_errors("Pick a file of the dataset (press Analyse to list them)")
-    def run_preview(dataset: str, file_hash: str):
+    def run_preview(dataset: str, file_hash: str, admin_password: str | None = None):
+        settings.require_admin(admin_password)  # the uploaded originals are the admin's
         if not file_hash:
             raise StudioError("no file is selected; press Analyse, then pick a file")
         result = round_trip_preview(dataset, file_hash)
@@ -173,6 +180,10 @@ def build(settings: StudioSettings) -> None:
                     "and the report says what was kept and why the rest was skipped. Then analyse, "
                     f"tokenize into train/valid/test, and listen to the round trip. Uploads are capped at "
                     f"{settings.max_upload_mb} MB.")
+        password = gr.Textbox(label="Password to change datasets", type="password",
+                              visible=bool(settings.admin_password),
+                              info="the one this studio was started with; ingest, bootstrap, analyse, "
+                                   "tokenize and preview ask for it")
         up = _upload_section()
         with gr.Accordion("Analyse", open=True):
             stats_button = gr.Button("Analyse")
@@ -190,16 +201,16 @@ def build(settings: StudioSettings) -> None:
                 original_audio = gr.Audio(label="Original", type="filepath", interactive=False)
                 round_audio = gr.Audio(label="Round trip", type="filepath", interactive=False)
 
-        up.ingest.click(run_ingest, inputs=[up.files, up.dataset, up.style, up.labels, up.merge, up.drums],
+        up.ingest.click(run_ingest, inputs=[up.files, up.dataset, up.style, up.labels, up.merge, up.drums, password],
                         outputs=[up.report, up.summary, up.dataset], api_name="ingest")
-        up.bootstrap.click(run_bootstrap, inputs=[up.dataset, up.boot_style, up.boot_n],
+        up.bootstrap.click(run_bootstrap, inputs=[up.dataset, up.boot_style, up.boot_n, password],
                            outputs=[up.report, up.summary, up.dataset], api_name="bootstrap_dataset")
-        stats_button.click(run_stats, inputs=up.dataset, outputs=[stats_plot, stats_json, file_pick],
+        stats_button.click(run_stats, inputs=[up.dataset, password], outputs=[stats_plot, stats_json, file_pick],
                            api_name="dataset_stats")
         tk.button.click(run_tokenize, inputs=[up.dataset, tk.preset, tk.max_len, tk.transpose, tk.tempo, tk.jitter,
-                                              tk.valid, tk.test, tk.seed],
+                                              tk.valid, tk.test, tk.seed, password],
                         outputs=[tk.summary, tk.lengths, tk.round_trip], api_name="tokenize")
-        preview_button.click(run_preview, inputs=[up.dataset, file_pick],
+        preview_button.click(run_preview, inputs=[up.dataset, file_pick, password],
                              outputs=[original_audio, round_audio, preview_text], api_name="round_trip_preview")
         tab.select(lambda: gr.update(choices=list_datasets()), None, up.dataset,  # made elsewhere too
                    show_progress="hidden", api_visibility="private")
