@@ -60,10 +60,7 @@ def _widget(spec: dict[str, Any], value: Any) -> gr.components.Component:
 
 
 def _check_admin(settings: StudioSettings, password: str | None) -> None:
-    if not settings.check_admin(password):
-        raise StudioError(
-            "this studio guards training with an admin password, and the one given does not match"
-        )
+    settings.require_admin(password)  # one sentence, and a growing wait for a client that keeps guessing
 
 
 def _values(names: list[str], args: tuple) -> dict[str, Any]:
@@ -223,11 +220,13 @@ def build(settings: StudioSettings) -> None:
                                      headers=headers)
 
         @ui_errors("Fix the setting it names and press Preview again")
-        def preview(preset_name, *args):
+        def preview(preset_name, pw, *args):
+            _check_admin(settings, pw)  # the preview names server folders
             return form_preview(preset_name, _values(names, args))
 
         @ui_errors("Fix the setting it names and press Check again")
-        def check(preset_name, *args):
+        def check(preset_name, pw, *args):
+            _check_admin(settings, pw)  # the check looks up server folders (base model, dataset)
             cfg, _ = form_config(preset_name, _values(names, args))
             return check_markdown(check_config(cfg))
 
@@ -269,7 +268,8 @@ def build(settings: StudioSettings) -> None:
             return json_text(result)
 
         preset.change(load_preset, preset, [*inputs[1:], expected])
-        dataset.change(lambda p, *a: form_estimate(p, _values(names, a)), [preset, *inputs], expected,
+        estimate = ui_errors("Fix the setting it names")(lambda p, *a: form_estimate(p, _values(names, a)))
+        dataset.change(estimate, [preset, *inputs], expected,
                        show_progress="hidden")
         list_outputs = [dataset, base_model, run_pick, runs_table, compare_pick]
         tab.select(lists, None, list_outputs, show_progress="hidden", api_visibility="private")
@@ -278,8 +278,8 @@ def build(settings: StudioSettings) -> None:
         export_button.click(
             export, [run_pick, password, export_name, export_ckpt, hub_repo, hub_token], command
         )
-        preview_button.click(preview, [preset, *inputs], command)
-        check_button.click(check, [preset, *inputs], check_report, api_name="check_config")
+        preview_button.click(preview, [preset, password, *inputs], command)
+        check_button.click(check, [preset, password, *inputs], check_report, api_name="check_config")
         start_button.click(start_run, [preset, password, *inputs], [command, run_pick], api_name="start_run")
         acted = [command, run_pick]
         stop_button.click(

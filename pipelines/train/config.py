@@ -90,6 +90,16 @@ class TrainConfig:
         _check_range("num_processes", self.num_processes, 1, 64)
         _check_range("sample_count", self.sample_count, 0, 64)
         _check_range("sample_max_new_tokens", self.sample_max_new_tokens, 1, 8192)
+        _check_range("weight_decay", self.weight_decay, 0.0, 10.0)
+        _check_range("seed", self.seed, 0, 2**32 - 1)
+        _check_range("eval_max_sequences", self.eval_max_sequences, 0, 1_000_000)
+        _check_range("sample_temperature", self.sample_temperature, 0.01, 10.0)
+        _check_range("max_steps", self.max_steps, -1, 100_000_000)
+        _check_range("num_epochs", self.num_epochs, 0.01, 10_000)
+        _check_range("scratch_layers", self.scratch_layers, 1, 256)
+        _check_range("scratch_hidden", self.scratch_hidden, 8, 65_536)
+        _check_range("scratch_heads", self.scratch_heads, 1, 256)
+        _check_range("scratch_intermediate", self.scratch_intermediate, 8, 262_144)
         if self.max_steps == 0 or self.max_steps < -1:
             raise StudioError(
                 f"max_steps must be a positive number of steps or -1 for epochs (got {self.max_steps})"

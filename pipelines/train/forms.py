@@ -83,6 +83,7 @@ def start_from_form(preset: str | None, values: dict[str, Any], timeout_s: float
         timeout=timeout_s, env=_env(),
     )
     if proc.returncode != 0:
+        path.unlink(missing_ok=True)  # a refused start leaves no file behind
         lines = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
         raise StudioError(lines[-1][7:] if lines else f"the launcher failed: {proc.stderr.strip()[-400:]}")
     return json.loads(proc.stdout)
