@@ -51,7 +51,8 @@ def existing_dataset(name: str) -> Path:
     folder = dataset_dir(name)
     if not (folder / MANIFEST).is_file():
         known = ", ".join(list_datasets()) or "none yet"
-        raise StudioError(f"there is no dataset {name!r} (datasets: {known}); ingest files into it first")
+        raise StudioError(f"there is no dataset {name!r}; ingest files into it first",
+                          local_detail=f"datasets: {known}")
     return folder
 
 

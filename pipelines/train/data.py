@@ -39,7 +39,8 @@ def dataset_dir(name: str) -> Path:
     path = root / name
     if not (path / "tokens" / "train.jsonl").is_file():
         known = ", ".join(list_datasets()) or "none yet; tokenize one in the Data tab"
-        raise StudioError(f"dataset {name!r} has no tokens/train.jsonl under {root} (datasets: {known})")
+        raise StudioError(f"dataset {name!r} has no tokens yet; tokenize it in the Data tab first",
+                          local_detail=f"no tokens/train.jsonl under {root}; datasets: {known}")
     return path
 
 

@@ -41,7 +41,8 @@ def run_path(run_id: str) -> Path:
     path = runs_dir() / run_id
     if not (path / "status.json").is_file():
         known = ", ".join(r["run_id"] for r in list_runs()[:8]) or "none yet"
-        raise StudioError(f"no run named {run_id!r} in {runs_dir()} (runs: {known})")
+        raise StudioError(f"no run named {run_id!r}; pick one in the run list",
+                          local_detail=f"runs in {runs_dir()}: {known}")
     return path
 
 
