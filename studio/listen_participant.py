@@ -23,7 +23,6 @@ from .settings import StudioSettings
 
 STORAGE_KEY = "music-studio-listen"   # localStorage key prefix of the participant codes a browser keeps
 CHOICES = ["A", "B", "No preference"]
-WRONG_PASSWORD = "the admin password is wrong (type the studio's admin password in the field at the top)"
 PLAY_EVENTS = (("play", "play"), ("pause", "pause"), ("stop", "ended"))  # gradio event -> play event
 
 
@@ -230,8 +229,7 @@ def api(settings: StudioSettings) -> None:
         if settings.listen_only and not settings.admin_password:
             raise StudioError("a listen-only server shows results only when it has an admin password; "
                               f"run python -m pipelines.listen results {test_id}")
-        if not settings.check_admin(admin_password):
-            raise StudioError(WRONG_PASSWORD)
+        settings.require_admin(admin_password)
         return results(scope(settings, test_id))
 
     for fn in (listen_join, listen_progress, listen_play, listen_vote, listen_results):

@@ -22,7 +22,7 @@ from pipelines.listen.report import (breakdown_table, overall_table, pairwise_ta
                                      participant_rows, ranking_table, screening_table)
 
 from .common import ui_errors
-from .listen_participant import (RECALL_JS, STORAGE_KEY, WRONG_PASSWORD, api, build_participant_page,
+from .listen_participant import (RECALL_JS, STORAGE_KEY, api, build_participant_page,
                                  participant_view, show)
 from .settings import StudioSettings
 
@@ -113,7 +113,7 @@ def _create_form() -> tuple[list, gr.Button, gr.Markdown, gr.Markdown]:
             seeds = gr.Slider(1, 16, value=2, step=1, label="Seeds per chart (pairs per chart)")
             bars = gr.Slider(1, 32, value=8, step=1, label="Bars per clip")
             tempo = gr.Slider(40, 240, value=90, step=1, label="Tempo (bpm)")
-            seed = gr.Number(value=1, precision=0, minimum=0, label="First seed")
+            seed = gr.Number(value=1, precision=0, minimum=0, maximum=2**32 - 1, label="First seed")
         with gr.Row():
             repeats = gr.Slider(0, 10, value=2, step=1, label="Repeated pairs (hidden, sides swapped)")
             catches = gr.Slider(0, 10, value=2, step=1,
@@ -165,8 +165,7 @@ def _wire_organiser(settings: StudioSettings, password: gr.Textbox, form: list, 
     """Connect the organiser's buttons to pipelines.listen; every action checks the admin password."""
 
     def admin(given: str) -> None:
-        if not settings.check_admin(given):
-            raise StudioError(WRONG_PASSWORD)
+        settings.require_admin(given)  # one sentence, and a growing wait for a client that keeps guessing
 
     def on_plan(*values) -> str:
         try:  # the plan follows the form as it is typed: a half-filled form only says what is wrong
@@ -245,8 +244,7 @@ def _wire_organiser(settings: StudioSettings, password: gr.Textbox, form: list, 
 
 
 def _tests(settings: StudioSettings, password: str | None, selected: str | None = None) -> gr.Dropdown:
-    if not settings.check_admin(password):
-        raise StudioError(WRONG_PASSWORD)
+    settings.require_admin(password)
     tests = list_tests()
     choices = [(f"{t['name']} ({t['id']}, {t['status']}, {t['votes']} votes)", t["id"]) for t in tests]
     return gr.Dropdown(choices=choices, value=selected or (tests[0]["id"] if tests else None))
