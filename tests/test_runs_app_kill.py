@@ -11,6 +11,7 @@ import time
 import pytest
 from conftest import start_studio, stop_studio
 from test_train_fixtures import write_dataset
+from test_train_runs import wait_for
 
 from pipelines.train.forms import field_names, preset_values
 from pipelines.train.process import end_tree, run_processes
@@ -30,16 +31,6 @@ def form_args(dataset: str) -> list:
 
 def status(client, run_id: str) -> dict:
     return client.predict(run_id, api_name="/run_status")
-
-
-def wait_for(predicate, timeout_s: float, what: str):
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_killing_the_app_leaves_the_run_training(tmp_path_factory, monkeypatch):
