@@ -3,7 +3,7 @@
 * Preference rate of each system over the decisive (non-tie) votes, with a Wilson score interval
   (Wilson 1927; it keeps its coverage near 0 and 1 and for small n, unlike the Wald interval).
 * A two-sided exact sign test (binomial, p = 0.5) on the decisive votes; ties are counted and
-  reported separately, never split or dropped silently.
+  reported separately, never split or dropped silently. Both are scipy's ``binomtest``.
 * The same per chart and per participant, a participant-level sign test (each participant's
   majority counts once, which does not assume that one person's votes are independent), and a
   side check: how often side A won, to show a position bias.
@@ -11,10 +11,8 @@
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import asdict, dataclass
 from fractions import Fraction
-from statistics import NormalDist
 
 from ..common.errors import StudioError
 
@@ -22,36 +20,34 @@ ALPHA = 0.05
 
 
 def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion; (0, 1) when there are no trials."""
+    """Wilson score interval for a binomial proportion (scipy's); (0, 1) when there are no trials."""
     if not 0 < confidence < 1:
         raise StudioError(f"confidence must be between 0 and 1 (got {confidence})")
-    if trials < 0 or not 0 <= successes <= trials:
-        raise StudioError(f"successes must be 0-{trials} and trials >= 0 (got {successes} of {trials})")
+    _check_counts(successes, trials)
     if trials == 0:
         return 0.0, 1.0
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    p = successes / trials
-    denominator = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denominator
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
-    low = 0.0 if successes == 0 else max(0.0, centre - half)     # exact at the edges, where
-    high = 1.0 if successes == trials else min(1.0, centre + half)  # rounding leaves 1e-17
+    from scipy.stats import binomtest
+
+    ci = binomtest(successes, trials).proportion_ci(confidence_level=confidence, method="wilson")
+    low = 0.0 if successes == 0 else max(0.0, float(ci.low))      # exact at the edges, where
+    high = 1.0 if successes == trials else min(1.0, float(ci.high))  # rounding leaves 1e-17
     return low, high
 
 
 def sign_test(successes: int, trials: int) -> float:
-    """Two-sided exact binomial test of p = 0.5: the p-value (1.0 when there are no trials).
+    """Two-sided exact binomial test of p = 0.5 (scipy's binomtest): the p-value (1.0 when there
+    are no trials)."""
+    _check_counts(successes, trials)
+    if trials == 0:
+        return 1.0
+    from scipy.stats import binomtest
 
-    The null distribution is symmetric, so the outcomes at most as likely as the observed one are
-    the two tails beyond it: p = 2 * P(X <= min(k, n - k)), capped at 1. Computed exactly.
-    """
+    return float(binomtest(successes, trials, 0.5, alternative="two-sided").pvalue)
+
+
+def _check_counts(successes: int, trials: int) -> None:
     if trials < 0 or not 0 <= successes <= trials:
         raise StudioError(f"successes must be 0-{trials} and trials >= 0 (got {successes} of {trials})")
-    if trials == 0 or 2 * successes == trials:
-        return 1.0
-    tail = min(successes, trials - successes)
-    total = sum(math.comb(trials, i) for i in range(tail + 1))
-    return float(min(Fraction(1), Fraction(2 * total, 2 ** trials)))
 
 
 @dataclass(frozen=True)
