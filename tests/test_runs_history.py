@@ -3,6 +3,10 @@ config diff, read from run folders written by the real run store."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from pipelines.common.errors import StudioError
@@ -56,3 +60,19 @@ def test_checkpoint_choices_list_every_loadable_checkpoint_newest_run_first():
     values = [value for _, value in checkpoint_choices()]
     assert values[:2] == [f"runs/{second}/step-3", f"runs/{second}/step-1"]
     assert values[2:] == [f"runs/{first}/best", f"runs/{first}/step-2"]
+
+
+def test_loss_figures_leave_pyplot_alone():
+    """The UI draws from worker threads, so the figures are plain ``Figure``s: pyplot (one global
+    state for every thread) is never imported."""
+    first = _run("scratch_small", [3.0, 2.5, 2.0])
+    second = _run("scratch_small", [3.2, 2.2, 1.5])
+    code = ("import sys\n"
+            "from pipelines.train.history import compare_figure\n"
+            "from pipelines.train.status import loss_figure\n"
+            f"figures = [compare_figure({[first, second]!r}), loss_figure({first!r})]\n"
+            "assert all(f.axes[0].get_lines() for f in figures)\n"
+            "print('matplotlib.pyplot' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=dict(os.environ), cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert out.stdout.strip() == "False"

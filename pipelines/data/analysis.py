@@ -94,13 +94,12 @@ def _r(x: float) -> float:
 
 
 def plot_stats(stats: dict, path: Path) -> Path:
-    """Six panels: pitch, velocity, notes per second, tempo, keys, chords."""
-    import matplotlib
+    """Six panels: pitch, velocity, notes per second, tempo, keys, chords (a ``Figure``, not pyplot's
+    global state, so it is safe in the UI's worker threads)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, 3, figsize=(15, 7.5))
+    fig = Figure(figsize=(15, 7.5))
+    axes = fig.subplots(2, 3)
     ax = axes[0, 0]
     ax.bar(range(128), stats["pitch"]["histogram"], width=1.0, color="#4a6fa5")
     ax.set(title="Pitch (MIDI note)", xlim=(20, 109), xlabel="pitch", ylabel="notes")
@@ -127,7 +126,6 @@ def plot_stats(stats: dict, path: Path) -> Path:
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=80)
-    plt.close(fig)
     return path
 
 
@@ -136,12 +134,10 @@ def plot_lengths(folder: Path) -> Path | None:
     meta = read_json(folder / "meta.json")
     if not meta:
         return None
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(9, 3.8))
+    fig = Figure(figsize=(9, 3.8))
+    ax = fig.subplots()
     songs, sequences = meta.get("song_lengths", []), meta.get("sequence_lengths", [])
     top = max(songs + sequences + [meta["max_seq_len"]])
     bins = np.linspace(0, top * 1.02, 40)
@@ -154,5 +150,4 @@ def plot_lengths(folder: Path) -> Path | None:
     path = plots_dir(folder.name) / "lengths.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=80)
-    plt.close(fig)
     return path

@@ -74,16 +74,16 @@ def compare_runs(run_ids: list[str]) -> dict[str, Any]:
 
 
 def compare_figure(run_ids: list[str], smoothing: float = 0.6, log_y: bool = True):
-    """Train loss (EMA) and eval loss of two or more runs on one matplotlib figure, one colour per run."""
+    """Train loss (EMA) and eval loss of two or more runs on one matplotlib figure, one colour per run
+    (a ``matplotlib.figure.Figure``, not pyplot's global state, so it is safe in worker threads)."""
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     if len(run_ids) < 2:
         raise StudioError(f"pick two or more runs to compare (got {len(run_ids)})")
-    fig, ax = plt.subplots(figsize=(8, 3.6), dpi=90)
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig = Figure(figsize=(8, 3.6), dpi=90)
+    ax = fig.subplots()
+    colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     drawn = 0
     for index, run_id in enumerate(run_ids):
         series = loss_series(read_metrics(run_path(run_id)))
@@ -105,5 +105,4 @@ def compare_figure(run_ids: list[str], smoothing: float = 0.6, log_y: bool = Tru
         ax.legend(fontsize=7, loc="upper right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    plt.close(fig)
     return fig

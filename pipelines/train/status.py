@@ -58,14 +58,13 @@ def loss_series(metrics: list[dict[str, Any]]) -> dict[str, list]:
 
 
 def loss_figure(run_id: str, smoothing: float = 0.6, log_y: bool = True):
-    """A matplotlib figure of train (raw + EMA) and eval loss, resume boundaries as dashed lines."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """A matplotlib figure of train (raw + EMA) and eval loss, resume boundaries as dashed lines
+    (a ``matplotlib.figure.Figure``, not pyplot's global state, so it is safe in worker threads)."""
+    from matplotlib.figure import Figure
 
     series = loss_series(read_metrics(run_path(run_id)))
-    fig, ax = plt.subplots(figsize=(8, 3.6), dpi=90)
+    fig = Figure(figsize=(8, 3.6), dpi=90)
+    ax = fig.subplots()
     if series["train"]:
         steps, losses = zip(*series["train"])
         ax.plot(steps, losses, color="#1f77b4", alpha=0.25, linewidth=1, label="train (raw)")
@@ -100,7 +99,6 @@ def loss_figure(run_id: str, smoothing: float = 0.6, log_y: bool = True):
         ax.legend(fontsize=8, loc="upper right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    plt.close(fig)
     return fig
 
 
