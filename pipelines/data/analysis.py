@@ -28,8 +28,8 @@ def _file_stats(data: bytes, entry: dict, vocab) -> dict:
     piece, _ = read_piece(data, entry["file"], drop_drums=entry.get("drop_drums", True))
     pitches = np.array([n.pitch for n in piece.notes])
     velocities = np.array([n.velocity for n in piece.notes])
-    grid = grid_notes(piece.notes)
     bar_ticks = bar_ticks_of(piece.time_signature)
+    grid = grid_notes(piece.notes, bar_ticks)
     total = int((grid[:, 1] + grid[:, 2]).max()) if len(grid) else 0
     chords = detect_chords(grid, ((total // bar_ticks) + 1) * bar_ticks, 24, bar_ticks, vocab.recogniser())
     return {"pitch_hist": np.bincount(pitches, minlength=128)[:128],

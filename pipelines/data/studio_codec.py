@@ -28,10 +28,15 @@ MAX_NOTE_TICKS = MAX_DUR * (MAX_TIES + 1)
 MIN_CHORD_PITCH_CLASSES = 3   # fewer sounding pitch classes in a span name no new chord
 
 
-def quantize_onsets(beats: np.ndarray) -> np.ndarray:
-    """Onsets in beats -> nearest 16th or eighth-triplet tick (12 ticks a quarter)."""
+def quantize_onsets(beats: np.ndarray, bar_ticks: int | None = None) -> np.ndarray:
+    """Onsets in beats -> nearest 16th or eighth-triplet tick (12 ticks a quarter).
+
+    The grid is laid from each bar's downbeat, so in a meter whose bar is not whole quarters (3/8,
+    5/8, 9/8) every position inside a bar is still one the vocabulary has (``POS_0, 3, 4, 6, ...``).
+    """
     ticks = np.asarray(beats, dtype=float) * TICKS_PER_QUARTER
-    base = np.floor(ticks / TICKS_PER_QUARTER) * TICKS_PER_QUARTER
+    bar_start = (np.floor(ticks / bar_ticks) * bar_ticks) if bar_ticks else np.zeros_like(ticks)
+    base = bar_start + np.floor((ticks - bar_start) / TICKS_PER_QUARTER) * TICKS_PER_QUARTER
     frac = ticks - base
     nearest = _GRID[np.abs(frac[:, None] - _GRID[None, :]).argmin(axis=1)]
     return (base + nearest).astype(np.int64)
@@ -56,13 +61,13 @@ def fold_pitches(pitches: np.ndarray) -> np.ndarray:
     return p
 
 
-def grid_notes(notes: Sequence[Note]) -> np.ndarray:
+def grid_notes(notes: Sequence[Note], bar_ticks: int | None = None) -> np.ndarray:
     """(N, 4) int array of (pitch, onset tick, duration ticks, velocity level), sorted by onset then
     pitch; a pitch struck twice at one tick is kept once (the longer)."""
     if not notes:
         return np.zeros((0, 4), dtype=np.int64)
     raw = np.array([(n.pitch, n.start, n.duration, n.velocity) for n in notes], dtype=float)
-    out = np.stack([fold_pitches(raw[:, 0]), quantize_onsets(np.maximum(raw[:, 1], 0.0)),
+    out = np.stack([fold_pitches(raw[:, 0]), quantize_onsets(np.maximum(raw[:, 1], 0.0), bar_ticks),
                     quantize_durations(raw[:, 2]),
                     np.clip(raw[:, 3] // 16, 0, len(VELOCITY_LEVELS) - 1)], axis=1).astype(np.int64)
     order = np.lexsort((-out[:, 2], out[:, 0], out[:, 1]))  # onset, pitch, longest first
@@ -150,7 +155,7 @@ def _chord_marks(vocab: "Vocabulary", piece: Piece, grid: np.ndarray, total_tick
     if source == "none":
         return []
     if piece.chords and source in ("auto", "text"):
-        ticks = quantize_onsets(np.maximum(np.array([c.start for c in piece.chords]), 0.0))
+        ticks = quantize_onsets(np.maximum(np.array([c.start for c in piece.chords]), 0.0), bar_ticks)
         return [(int(t), vocab.nearest_chord(c.chord)[0]) for t, c in zip(ticks, piece.chords)]
     if source == "text":
         return []
@@ -191,8 +196,9 @@ def encode_piece(vocab: "Vocabulary", piece: Piece, header: Header, chord_span_b
     # 1. header; notes and pedal on the grid
     tokens = header_tokens(vocab, piece, header) + ["SONG_START"]
     bar_ticks = bar_ticks_of(header.time_signature or piece.time_signature)
-    grid = grid_notes(piece.notes)
-    pedal_ticks = quantize_onsets(np.maximum(np.array(piece.pedal, dtype=float).reshape(-1, 2), 0.0).ravel())
+    grid = grid_notes(piece.notes, bar_ticks)
+    pedal_ticks = quantize_onsets(np.maximum(np.array(piece.pedal, dtype=float).reshape(-1, 2), 0.0).ravel(),
+                                  bar_ticks)
     pedals = [(int(a), int(b)) for a, b in pedal_ticks.reshape(-1, 2).tolist() if b > a]
     # 2. bars: the song lasts until its last sound ends (a tied note or the pedal can reach further)
     last_tick = int((grid[:, 1] + grid[:, 2]).max()) - 1 if len(grid) else 0
@@ -299,8 +305,10 @@ def decode_tokens(vocab: "Vocabulary", tokens: Sequence[str | int]) -> Piece:
     return piece
 
 
-def round_trip_share(original: Sequence[Note], decoded: Sequence[Note]) -> tuple[int, int]:
-    """(kept, total): notes of ``original`` at the grid (pitch, onset, duration) found in ``decoded``."""
-    ref = {tuple(r) for r in grid_notes(original)[:, :3].tolist()}
-    got = {tuple(r) for r in grid_notes(decoded)[:, :3].tolist()}
+def round_trip_share(original: Sequence[Note], decoded: Sequence[Note],
+                     bar_ticks: int | None = None) -> tuple[int, int]:
+    """(kept, total): notes of ``original`` at the grid (pitch, onset, duration) found in ``decoded``;
+    ``bar_ticks``: the meter's bar, as the encoder laid the grid."""
+    ref = {tuple(r) for r in grid_notes(original, bar_ticks)[:, :3].tolist()}
+    got = {tuple(r) for r in grid_notes(decoded, bar_ticks)[:, :3].tolist()}
     return len(ref & got), len(ref)

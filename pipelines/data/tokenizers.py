@@ -140,10 +140,11 @@ class StudioTokenizer(MidiFiles):
     def round_trip(self, piece: Piece, header: Header, tokens: list[str] | None = None) -> tuple[int, int, Piece]:
         """(notes kept at the grid, notes at the grid, decoded piece); ``tokens``: the piece's
         encoding when the caller has it already."""
-        from .studio_codec import round_trip_share
+        from .studio_codec import bar_ticks_of, round_trip_share
 
         decoded = self.decode(tokens if tokens is not None else self.encode(piece, header))
-        kept, total = round_trip_share(piece.notes, decoded.notes)
+        bar_ticks = bar_ticks_of(header.time_signature or piece.time_signature)
+        kept, total = round_trip_share(piece.notes, decoded.notes, bar_ticks)
         return kept, total, decoded
 
     def check(self, tokens: Sequence[str | int]) -> list[str]:

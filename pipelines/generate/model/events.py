@@ -106,7 +106,7 @@ def plan_chart(chart: "Chart", space: EventSpace, time_signature: tuple[int, int
     bar_ticks = bar_ticks_of(time_signature)
     beats_per_bar = time_signature[0] * 4.0 / time_signature[1]
     events = chart.events(beats_per_bar)
-    ticks = quantize_onsets(np.array([e.start for e in events]))
+    ticks = quantize_onsets(np.array([e.start for e in events]), bar_ticks)
     bars: list[list[tuple[int, str]]] = [[] for _ in range(len(chart))]
     substitutions: list[str] = []
     for event, tick in zip(events, ticks.tolist()):
