@@ -30,6 +30,7 @@ SEPARATORS = [("Oracle stems, 6 classes (multi-track MIDI input)", "oracle:htdem
 INPUT_TYPES = [".wav", ".flac", ".mp3", ".ogg", ".mid", ".midi"]
 SLOTS = 7  # the mix plus up to six stem classes
 PRESET_NONE = "(defaults)"
+DEVICES = ["cpu", "cuda"]  # cuda is refused with one sentence on a machine without a GPU
 PUBLIC_MAX_SONGS = 20  # songs of one batch on a public Space (each is a full A/B: minutes of CPU)
 
 
@@ -38,12 +39,13 @@ def _presets() -> list[str]:
 
 
 def _config(preset: str, separator: str, transcriber: str, onset: float, frame: float,
-            min_note_ms: float, excerpt_s: float, settings: StudioSettings) -> ABConfig:
+            min_note_ms: float, excerpt_s: float, settings: StudioSettings,
+            device: str | None = None) -> ABConfig:
     """The preset (server-side YAML: commands and paths never come from the browser) + the form."""
     kind, model = (separator or SEPARATORS[0][1]).split(":", 1)
     overrides: dict[str, Any] = {"separator": kind, "demucs_model": model, "transcriber": transcriber,
                                  "onset_threshold": onset, "frame_threshold": frame,
-                                 "min_note_ms": min_note_ms,
+                                 "min_note_ms": min_note_ms, "device": device or "cpu",
                                  "excerpt_s": excerpt_s if excerpt_s and excerpt_s > 0 else None}
     if settings.on_space:
         overrides["max_duration_s"] = 300.0
@@ -61,7 +63,7 @@ def _preset_form(preset: str) -> list:
     cfg = load_config(ABConfig, _preset_path(preset))
     separator = "none:htdemucs" if cfg.separator == "none" else f"{cfg.separator}:{cfg.demucs_model}"
     return [separator, cfg.transcriber, cfg.onset_threshold,
-            cfg.frame_threshold, cfg.min_note_ms, cfg.excerpt_s or 0]
+            cfg.frame_threshold, cfg.min_note_ms, cfg.excerpt_s or 0, cfg.device]
 
 
 def _run_dir(kind: str) -> Path:
@@ -76,11 +78,14 @@ def _file_path(upload: Any) -> str | None:
 
 
 def _summary(report: dict) -> str:
-    timings = ", ".join(f"{k} {v:.2f} s" for k, v in report["timings_s"].items())
+    rtf = report.get("real_time_factor", {})
+    timings = ", ".join(f"{k} {v:.2f} s (RTF {rtf[k]:.3f})" if k in rtf else f"{k} {v:.2f} s"
+                        for k, v in report["timings_s"].items())
     device = "; ".join(f"{k}: {v}" for k, v in report["device"].items())
     lines = [f"**{Path(report['input']).name}** ({report['kind']}, {report['duration_s']:.1f} s): "
              f"sides {', '.join(report['sides'])}.",
-             f"Timings: {timings}.", f"Device: {device}."]
+             f"Timings (RTF = seconds of work per second of audio): {timings}.",
+             f"Device: {device}."]
     lines += [f"Note: {n}" for n in report["notes"]]
     lines.append("Piano rolls: green = hits, red = misses (reference notes not found), blue = false "
                  "notes. Onset-only F1 uses 50 ms and 50 cents; N/A = the reference has no notes.")
@@ -127,31 +132,27 @@ def _stem_slots() -> list:
 
 
 def _run_handler(settings: StudioSettings):
-    """The A/B handler: run_ab, piano rolls, table rows, then the stem slots of the first side."""
+    """The A/B handler: run_ab writes every file; this shows them (table, files, stem slots)."""
 
     @ui_errors("Check the input and the settings, then run again")
     def on_run(path_in, ref_in, sep, trans, onset_t, frame_t, min_ms, excerpt_s, preset_name,
-               progress=gr.Progress()):
+               device="cpu", progress=gr.Progress()):
         from pipelines.transcribe.compare import run_ab
-        from pipelines.transcribe.pianoroll import save_all
-        from pipelines.transcribe.report import comparison_table, table_csv
+        from pipelines.transcribe.report import comparison_table
 
         path = _file_path(path_in)
         if not path:
             raise StudioError("upload an audio file or a multi-track MIDI first")
-        cfg = _config(preset_name, sep, trans, onset_t, frame_t, min_ms, excerpt_s, settings)
+        cfg = _config(preset_name, sep, trans, onset_t, frame_t, min_ms, excerpt_s, settings, device)
         result = run_ab(path, cfg, _run_dir("ab"), reference=_file_path(ref_in),
                         progress=lambda f, d: progress(f, desc=d))
-        progress(0.97, desc="drawing piano rolls")
-        save_all(result, cfg.primary_tolerance_s)
         rows = comparison_table(result.scores)
         csv_path = result.out_dir / "table.csv"
-        csv_path.write_text(table_csv(rows), encoding="utf-8")
         report = result.to_dict()
         stem_sides = [s for s in result.sides if s != "mix"]
         shown = stem_sides[0] if stem_sides else None
         return [_summary(report), rows, str(result.out_dir / "report.json"),
-                str(csv_path) if rows else None, report,
+                str(csv_path) if csv_path.is_file() else None, report,
                 gr.update(choices=stem_sides, value=shown)] + _slot_updates(report, shown)
 
     return on_run
@@ -172,6 +173,8 @@ def build(settings: StudioSettings) -> None:
             separator = gr.Radio(SEPARATORS, value=SEPARATORS[0][1], label="Separator")
             transcriber = gr.Dropdown(list(TRANSCRIBERS), value="basic-pitch", label="Transcriber")
             preset = gr.Dropdown(_presets(), value=PRESET_NONE, label="Preset (configs/transcribe)")
+            device = gr.Radio(DEVICES, value="cpu", label="Device (separation and transcription)",
+                              elem_id="transcribe-device")
         defaults = ABConfig()
         with gr.Row():
             onset = gr.Slider(0.05, 0.95, value=defaults.onset_threshold, step=0.05,
@@ -194,18 +197,17 @@ def build(settings: StudioSettings) -> None:
 
         on_run = _run_handler(settings)
         run.click(on_run, [upload, reference, separator, transcriber, onset, frame, min_note, excerpt,
-                           preset],
+                           preset, device],
                   [summary, table, report_file, table_file, report_state, side] + slot_outputs,
                   api_name="transcribe_ab")
         preset.change(ui_errors("Fix the preset file in configs/transcribe")(_preset_form), [preset],
-                      [separator, transcriber, onset, frame, min_note, excerpt], api_name=False)
+                      [separator, transcriber, onset, frame, min_note, excerpt, device], api_name=False)
         side.change(lambda report, chosen: _slot_updates(report, chosen), [report_state, side],
                     slot_outputs, api_name=False, show_progress="hidden")
-        _build_batch(settings, separator, transcriber, onset, frame, min_note, excerpt, preset)
+        _build_batch(settings, [separator, transcriber, onset, frame, min_note, excerpt, preset, device])
 
 
-def _build_batch(settings: StudioSettings, separator, transcriber, onset, frame, min_note, excerpt,
-                 preset) -> None:
+def _build_batch(settings: StudioSettings, form: list) -> None:
     """Batch mode: a zip or several multi-track MIDI files -> pooled scores, CSV and JSON."""
     with gr.Accordion("Batch mode: a zip or several multi-track MIDI files", open=False):
         files = gr.File(label="MIDI files or a .zip of them", file_count="multiple",
@@ -221,13 +223,13 @@ def _build_batch(settings: StudioSettings, separator, transcriber, onset, frame,
 
         @ui_errors("Upload multi-track MIDI files or a zip of them")
         def on_batch(uploads, sep, trans, onset_t, frame_t, min_ms, excerpt_s, preset_name,
-                     progress=gr.Progress()):
+                     device="cpu", progress=gr.Progress()):
             from pipelines.transcribe.batch import MAX_SONGS, run_batch
 
             paths = [p for p in (_file_path(u) for u in (uploads or [])) if p]
             if not paths:
                 raise StudioError("upload MIDI files or a .zip of them first")
-            cfg = _config(preset_name, sep, trans, onset_t, frame_t, min_ms, excerpt_s, settings)
+            cfg = _config(preset_name, sep, trans, onset_t, frame_t, min_ms, excerpt_s, settings, device)
             # only the reports stay: each song's stems and MIDI live in a temporary folder
             out = run_batch(paths, cfg, _run_dir("batch"), progress=lambda f, d: progress(f, desc=d),
                             keep_songs=False, max_songs=PUBLIC_MAX_SONGS if settings.on_space else MAX_SONGS)
@@ -241,7 +243,7 @@ def _build_batch(settings: StudioSettings, separator, transcriber, onset, frame,
             return text, gr.update(value=rows, headers=list(keep)), out["csv"], out["pooled_csv"], \
                 out["json"]
 
-        go.click(on_batch, [files, separator, transcriber, onset, frame, min_note, excerpt, preset],
+        go.click(on_batch, [files] + form,
                  [batch_summary, pooled, csv_file, pooled_file, json_file], api_name="transcribe_batch")
 
 

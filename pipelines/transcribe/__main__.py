@@ -4,10 +4,14 @@
            [--transcriber basic-pitch|external] (--separator none: the mix alone) [--model htdemucs|htdemucs_6s] [--excerpt S]
            [--config configs/transcribe/<preset>.yaml] [--set key=value ...] --out DIR
     python -m pipelines.transcribe batch FOLDER|ZIP|MIDI... [same options] --out DIR
+    python -m pipelines.transcribe slakh SPLIT_FOLDER [--separators htdemucs ...] [--max-tracks N]
+           [same options] --out DIR     (Slakh2100 study: cached per track, bootstrap intervals)
 """
 from __future__ import annotations
 
+import shlex
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..common.cli import ArgumentParser, run_cli
@@ -28,7 +32,8 @@ def _parser() -> Any:
                             description="Transcribe the mix and the stems, and compare them.")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, helptext in (("ab", "one input: audio or a multi-track MIDI"),
-                           ("batch", "a folder or zip of multi-track MIDI -> CSV/JSON")):
+                           ("batch", "a folder or zip of multi-track MIDI -> CSV/JSON"),
+                           ("slakh", "a Slakh2100 split folder -> the stems-versus-mix study")):
         sub = commands.add_parser(name, help=helptext)
         sub.add_argument("inputs", nargs="+" if name == "batch" else 1, metavar="INPUT")
         sub.add_argument("--out", required=True, help="output folder")
@@ -37,6 +42,11 @@ def _parser() -> Any:
         if name == "ab":
             sub.add_argument("--reference", default=None, help="reference MIDI for audio input")
             sub.add_argument("--no-rolls", action="store_true", help="skip the piano-roll PNGs")
+        if name == "slakh":
+            sub.add_argument("--separators", nargs="+", default=None, metavar="MODEL",
+                             help="separator models to compare (default: --model when --separator "
+                                  "demucs, else none); the track's own stems are always the oracle")
+            sub.add_argument("--max-tracks", type=int, default=None, help="only the first N tracks")
         sub.add_argument("--separator", choices=["demucs", "oracle", "none"],
                          help="oracle (MIDI input; default), demucs, or none (the mix alone)")
         sub.add_argument("--transcriber", choices=list(TRANSCRIBERS))
@@ -57,9 +67,24 @@ def config_from_args(args: Any) -> ABConfig:
     return load_config(ABConfig, args.config, overrides)
 
 
+def _stderr_progress(fraction: float, message: str) -> None:
+    """Progress of a long CLI run on stderr (stdout carries the JSON summary)."""
+    print(f"[{fraction * 100:5.1f} %] {message}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> dict:
     args = _parser().parse_args(argv)
     cfg = config_from_args(args)
+    if args.command == "slakh":
+        from .study import run_slakh
+
+        command = "python -m pipelines.transcribe " + shlex.join(sys.argv[1:] if argv is None else argv)
+        summary = run_slakh(args.inputs[0], cfg, args.out, separators=args.separators,
+                            progress=_stderr_progress, command=command, max_tracks=args.max_tracks)
+        keep = ("tracks", "scored", "cached", "skipped", "seconds", "mix_scoring",
+                "real_time_factor", "files")
+        return {**{k: summary[k] for k in keep}, "json": str(Path(args.out) / "study.json"),
+                "differences": [r for r in summary["differences"] if r["mean"] is not None]}
     if args.command == "batch":
         from .batch import run_batch
 
@@ -68,14 +93,11 @@ def main(argv: list[str] | None = None) -> dict:
     from .compare import run_ab
     from .report import comparison_table, TABLE_COLUMNS
 
-    result = run_ab(args.inputs[0], cfg, args.out, reference=args.reference)
-    if not args.no_rolls:
-        from .pianoroll import save_all
-
-        save_all(result, cfg.primary_tolerance_s)
+    result = run_ab(args.inputs[0], cfg, args.out, reference=args.reference, rolls=not args.no_rolls)
     report = result.to_dict()
     return {"report": str(result.out_dir / "report.json"), "sides": result.sides,
             "duration_s": report["duration_s"], "timings_s": report["timings_s"],
+            "real_time_factor": report["real_time_factor"],
             "device": result.device, "notes": result.notes,
             "table": [dict(zip(TABLE_COLUMNS, row)) for row in comparison_table(result.scores)],
             "stems": report["stems"]}

@@ -5,8 +5,6 @@ win/tie/loss of each stems side against the mix (tie when |ΔF1| ≤ 0.005).
 """
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import tempfile
 import time
@@ -19,7 +17,7 @@ from ..data.archive import ArchiveLimits, iter_zip
 from .compare import run_ab
 from .audio import MIDI_SUFFIXES
 from .config import ABConfig
-from .report import pool, song_summary
+from .report import dict_rows_csv, pool, song_summary
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
@@ -87,8 +85,8 @@ def run_batch(inputs: list[str | Path], cfg: ABConfig, out_dir: str | Path,
         raise StudioError("no song of the batch could be scored: " +
                           "; ".join(f"{f['song']}: {f['error']}" for f in failed[:3]))
     pooled = pool(rows, TIE_MARGIN)
-    csv_path = atomic_write_text(out_dir / "batch.csv", _csv(rows))
-    pooled_path = atomic_write_text(out_dir / "pooled.csv", _csv(pooled))
+    csv_path = atomic_write_text(out_dir / "batch.csv", dict_rows_csv(rows))
+    pooled_path = atomic_write_text(out_dir / "pooled.csv", dict_rows_csv(pooled))
     summary = {"songs": len(songs), "scored": len(songs) - len(failed), "failed": failed,
                "pooled": pooled, "rows": rows, "seconds": round(time.perf_counter() - start, 2),
                "tie_margin": TIE_MARGIN, "csv": str(csv_path), "pooled_csv": str(pooled_path)}
@@ -105,21 +103,10 @@ def _score_songs(songs: list[Path], cfg: ABConfig, songs_dir: Path, say: Progres
     for i, song in enumerate(songs):
         say(i / len(songs), f"song {i + 1}/{len(songs)}: {song.name}")
         try:
-            result = run_ab(song, cfg, songs_dir / f"{i:04d}_{song.stem}")
+            result = run_ab(song, cfg, songs_dir / f"{i:04d}_{song.stem}", rolls=False)
         except StudioError as exc:
             log.warning("skipped %s: %s", song.name, exc)
             failed.append({"song": song.name, "error": str(exc)})
             continue
         rows += song_summary(song.name, result.scores, cfg)
     return rows, failed, start
-
-
-def _csv(rows: list[dict]) -> str:
-    columns: list[str] = []
-    for row in rows:
-        columns += [k for k in row if k not in columns]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, restval="")
-    writer.writeheader()
-    writer.writerows({k: ("N/A" if v is None else v) for k, v in row.items()} for row in rows)
-    return buffer.getvalue()

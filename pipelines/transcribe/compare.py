@@ -1,6 +1,9 @@
 """The A/B comparison: transcribe the mix, the Demucs stems and the oracle stems, score each side.
 
-    result = run_ab(input_path, cfg, out_dir, reference=None, progress=None)
+    result = run_ab(input_path, cfg, out_dir, reference=None, progress=None, rolls=True)
+
+``run_ab`` finishes the whole run: every output (stems, MIDI, piano rolls, table.csv, report.json)
+is written here, so the CLI and the studio tab, which both call it, leave the same files.
 
 Sides: ``mix`` always; ``oracle`` when the input is a multi-track MIDI (rendered stems, exact
 reference); ``demucs`` when ``cfg.separator == "demucs"``. Drums are not transcribed (basic-pitch
@@ -17,13 +20,13 @@ from typing import Callable
 import numpy as np
 
 from ..common.errors import StudioError
-from ..common.files import atomic_write_json
+from ..common.files import atomic_write_json, atomic_write_text
 from ..common.config import to_dict
 from . import scoring
 from .audio import MIDI_SUFFIXES, Audio, checked_audio, read_audio, write_wav
 from .config import ABConfig
-from .notes import Notes, concat, merge_duplicates
-from .oracle import excerpt, read_multitrack, references_by_class, render_oracle
+from .notes import DRUM_PROGRAM, Notes, concat, merge_duplicates
+from .oracle import excerpt, read_multitrack, references_by_class, render_oracle, stem_class
 from .transcribers import get_transcriber
 
 log = logging.getLogger(__name__)
@@ -66,11 +69,17 @@ class ABResult:
     def run_of(self, side: str, stem: str) -> StemRun | None:
         return next((r for r in self.runs if r.side == side and r.stem == stem), None)
 
+    def real_time_factors(self) -> dict[str, float]:
+        """Seconds of work per second of audio, stage by stage (below 1: faster than real time)."""
+        return {k: round(v / self.duration_s, 4) for k, v in self.timings_s.items()
+                if self.duration_s > 0}
+
     def to_dict(self) -> dict:
         return {
             "input": self.input, "kind": self.kind, "sides": self.sides, "classes": list(self.classes),
             "duration_s": round(self.duration_s, 3), "device": self.device,
             "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()},
+            "real_time_factor": self.real_time_factors(),
             "notes": self.notes, "scores": self.scores, "config": self.config,
             "stems": [{"side": r.side, "stem": r.stem, "wav": str(r.wav),
                        "midi": str(r.midi) if r.midi else None, "n_notes": len(r.notes),
@@ -78,6 +87,14 @@ class ABResult:
             "reference_notes": ({k: len(v) for k, v in self.references.items()}
                                 if self.references is not None else None),
         }
+
+
+def check_device(device: str) -> None:
+    """Refuse ``cuda`` on a machine without a CUDA GPU, in one sentence, before any work."""
+    if device.startswith("cuda"):
+        from .separate import check_device as check
+
+        check(device)
 
 
 def _stage(timings: dict[str, float], name: str, start: float) -> float:
@@ -117,11 +134,13 @@ def _load_input(path: Path, cfg: ABConfig, reference: Path | None, notes: list[s
 
 
 def _transcribe_side(side: str, stems: dict[str, np.ndarray], rate: int, cfg: ABConfig,
-                     out_dir: Path) -> list[StemRun]:
+                     out_dir: Path, wav_dir: Path | None = None) -> list[StemRun]:
+    """Transcribe each stem of one side: WAVs into ``wav_dir`` (default ``out_dir``), MIDI into
+    ``out_dir``."""
     transcribe = get_transcriber(cfg.transcriber)
     runs = []
     for stem, audio in stems.items():
-        wav = write_wav(out_dir / side / f"{stem}.wav", audio, rate)
+        wav = write_wav((wav_dir or out_dir) / side / f"{stem}.wav", audio, rate)
         if stem in UNPITCHED:
             runs.append(StemRun(side, stem, wav, None, Notes.empty(), "drums are not transcribed"))
             continue
@@ -133,6 +152,16 @@ def _transcribe_side(side: str, stems: dict[str, np.ndarray], rate: int, cfg: AB
         midi = notes.write_midi(out_dir / side / f"{stem}.mid", name=f"{side} {stem}")
         runs.append(StemRun(side, stem, wav, midi, notes))
     return runs
+
+
+def notes_by_stem_class(notes: Notes, classes: tuple[str, ...]) -> dict[str, Notes] | None:
+    """A labelled transcription split into the separator's classes by each note's program (None
+    when the transcriber labels no instruments, as basic-pitch)."""
+    if not notes.labelled:
+        return None
+    names = np.array([stem_class(int(p), int(p) == DRUM_PROGRAM, classes) for p in notes.programs],
+                     dtype=object)
+    return {name: notes.select(names == name) for name in classes}
 
 
 def _score_rows(side: str, stem: str, ref: Notes, est: Notes, cfg: ABConfig,
@@ -149,12 +178,17 @@ def _score_rows(side: str, stem: str, ref: Notes, est: Notes, cfg: ABConfig,
 
 def score_result(runs: list[StemRun], references: dict[str, Notes], cfg: ABConfig,
                  sides: list[str]) -> tuple[list[dict], Notes, int]:
-    """Score rows: the mix against the pitched union; each stem against its class; pooled stems."""
+    """Score rows: the mix against the pitched union (and per class when its transcriber labels
+    instruments); each stem against its class; each side's pooled stems against the union."""
     pitched = [c for c in cfg.stem_classes if c not in UNPITCHED]
     union, merged_ref = merge_duplicates(concat(references[c] for c in pitched), cfg.merge_window_s)
     rows = []
     by_key = {(r.side, r.stem): r for r in runs}
-    rows.append(_score_rows("mix", "all pitched", union, by_key[("mix", "mix")].notes, cfg))
+    mix_notes = by_key[("mix", "mix")].notes
+    rows.append(_score_rows("mix", "all pitched", union, mix_notes, cfg))
+    mix_by_class = notes_by_stem_class(mix_notes, cfg.stem_classes)
+    for stem in pitched if mix_by_class is not None else ():  # labelled: the mix per class too
+        rows.append(_score_rows("mix", stem, references[stem], mix_by_class[stem], cfg))
     for side in sides:
         if side == "mix":
             continue
@@ -171,13 +205,19 @@ def score_result(runs: list[StemRun], references: dict[str, Notes], cfg: ABConfi
 
 
 def run_ab(input_path: str | Path, cfg: ABConfig, out_dir: str | Path,
-           reference: str | Path | None = None, progress: Progress | None = None) -> ABResult:
-    """The whole A/B on one input (audio or multi-track MIDI); writes stems, MIDI and report.json."""
+           reference: str | Path | None = None, progress: Progress | None = None,
+           rolls: bool = True) -> ABResult:
+    """The whole A/B on one input (audio or multi-track MIDI) and every file it leaves.
+
+    Writes each side's stems (WAV) and transcriptions (MIDI), a piano roll per transcription (PNG,
+    unless ``rolls`` is False), ``table.csv`` (the comparison table) and ``report.json``.
+    """
     say = progress or (lambda fraction, desc: None)
     input_path, out_dir = Path(input_path), Path(out_dir)
     if not input_path.is_file():
         raise StudioError(f"input {input_path} does not exist")
-    get_transcriber(cfg.transcriber)  # refuse a bad name before any work
+    get_transcriber(cfg.transcriber)  # refuse a bad name (or a GPU this machine lacks) before any work
+    check_device(cfg.device)
     timings: dict[str, float] = {}
     notes: list[str] = []
     t = time.perf_counter()
@@ -228,6 +268,20 @@ def run_ab(input_path: str | Path, cfg: ABConfig, out_dir: str | Path,
     timings["total"] = sum(timings.values())
     result = ABResult(str(input_path), kind, sides, cfg.stem_classes, runs, references, union, scores,
                       timings, device, mix.duration_s, notes, out_dir, to_dict(cfg))
-    atomic_write_json(out_dir / "report.json", result.to_dict())
+    write_outputs(result, cfg, rolls, say)
     say(1.0, "done")
     return result
+
+
+def write_outputs(result: ABResult, cfg: ABConfig, rolls: bool, say: Progress) -> None:
+    """The files of a finished A/B: piano rolls, table.csv (when scored) and report.json."""
+    from .report import comparison_table, table_csv
+
+    if rolls:
+        from .pianoroll import save_all
+
+        say(0.96, "drawing piano rolls")
+        save_all(result, cfg.primary_tolerance_s)
+    if result.scores:
+        atomic_write_text(result.out_dir / "table.csv", table_csv(comparison_table(result.scores)))
+    atomic_write_json(result.out_dir / "report.json", result.to_dict())

@@ -40,6 +40,18 @@ def table_csv(rows: list[list[Any]], columns: tuple[str, ...] = TABLE_COLUMNS) -
     return buffer.getvalue()
 
 
+def dict_rows_csv(rows: list[dict]) -> str:
+    """CSV of dict rows: the union of their keys as columns (first seen first), None as N/A."""
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, restval="")
+    writer.writeheader()
+    writer.writerows({k: ("N/A" if v is None else v) for k, v in row.items()} for row in rows)
+    return buffer.getvalue()
+
+
 def song_summary(name: str, scores: list[dict], cfg: ABConfig) -> list[dict]:
     """Flat batch rows for one song: every (side, stem, metric) with counts and F1."""
     out = []

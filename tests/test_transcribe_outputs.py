@@ -1,0 +1,44 @@
+"""One pipeline function finishes an A/B: the CLI and the studio tab leave the same files."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import studio.transcribe_tab as tab
+from pipelines.common.errors import StudioError
+from pipelines.transcribe.__main__ import main
+from pipelines.transcribe.compare import check_device
+from studio.settings import StudioSettings
+from test_transcribe_cli import band_midi
+
+
+def _files(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+
+
+def test_cli_and_tab_write_the_same_files(tmp_path, monkeypatch):
+    song = band_midi(tmp_path / "band.mid", bars=2)
+    main(["ab", str(song), "--out", str(tmp_path / "cli")])
+    monkeypatch.setattr(tab, "_run_dir", lambda kind: tmp_path / "tab")
+    on_run = tab._run_handler(StudioSettings())
+    shown = on_run(str(song), None, "oracle:htdemucs", "basic-pitch", 0.5, 0.3, 127.7, 0,
+                   tab.PRESET_NONE, "cpu", progress=lambda fraction, desc=None: None)
+    cli, ui = _files(tmp_path / "cli"), _files(tmp_path / "tab")
+    assert cli == ui
+    assert {"report.json", "table.csv", "mix/mix.mid", "mix/mix.png", "oracle/bass.png"} <= cli
+    assert (tmp_path / "cli" / "table.csv").read_text() == (tmp_path / "tab" / "table.csv").read_text()
+    assert shown[3] == str(tmp_path / "tab" / "table.csv")  # the tab shows the pipeline's file
+    report = json.loads((tmp_path / "cli" / "report.json").read_text())
+    assert set(report["real_time_factor"]) == set(report["timings_s"])
+    assert "RTF" in shown[0]
+
+
+def test_cuda_on_a_machine_without_one_is_one_sentence():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    with pytest.raises(StudioError, match="no CUDA GPU"):
+        check_device("cuda")
