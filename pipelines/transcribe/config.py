@@ -8,7 +8,8 @@ from typing import Literal
 from ..common.errors import StudioError
 
 SEPARATORS = ("demucs", "oracle", "none")  # none: the mix alone (offline audio, no weights)
-DEMUCS_MODELS = ("htdemucs", "htdemucs_6s")
+# The separation models (separate.SEPARATOR_MODELS): Demucs and RoFormer entries alike.
+DEMUCS_MODELS = ("htdemucs", "htdemucs_6s", "htdemucs_ft", "bs_roformer_sw", "mel_roformer_vocals")
 
 
 @dataclass
@@ -16,12 +17,14 @@ class ABConfig:
     """Everything one A/B run needs; defaults in code, YAML presets in configs/transcribe/ override."""
 
     separator: Literal["demucs", "oracle", "none"] = "oracle"
-    demucs_model: Literal["htdemucs", "htdemucs_6s"] = "htdemucs"  # also picks 4 or 6 stem classes
-    demucs_weights_dir: str | None = None  # a folder with <model>.yaml and its .th files
+    demucs_model: str = "htdemucs"  # any separate.SEPARATOR_MODELS name; also picks the stem classes
+    demucs_weights_dir: str | None = None  # a folder with <model>.yaml and its .th files (RoFormer: .ckpt + .yaml)
     demucs_segment_s: float | None = None  # None: the model's own segment (7.8 s for htdemucs)
     demucs_shifts: int = 0                 # 0: one pass; >0 averages random time shifts (slower)
-    device: str = "cpu"                    # "cpu" or "cuda"
+    device: str = "cpu"                    # "cpu", "cuda" (or "cuda:N") or "auto" (cuda when present)
     transcriber: str = "basic-pitch"
+    muscriptor_model: str = "small"          # small, medium or large (MuScriptor/muscriptor-<size>)
+    muscriptor_weights: str | None = None    # a model.safetensors (+ config.json) file or folder
     onset_threshold: float = 0.5   # basic-pitch's default; lower finds more (and more false) notes
     frame_threshold: float = 0.3
     min_note_ms: float = 127.7     # basic-pitch's 11 frames of 11.6 ms
@@ -60,8 +63,10 @@ class ABConfig:
             raise StudioError(f"sample_rate_hz must be 8000-96000 (got {self.sample_rate_hz})")
         if self.demucs_shifts < 0 or self.demucs_shifts > 10:
             raise StudioError(f"demucs_shifts must be 0-10 (got {self.demucs_shifts})")
-        if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
-            raise StudioError(f"device must be cpu or cuda (got {self.device!r})")
+        if self.device not in ("cpu", "cuda", "auto") and not self.device.startswith("cuda:"):
+            raise StudioError(f"device must be auto, cpu or cuda (got {self.device!r})")
+        if self.muscriptor_model not in ("small", "medium", "large"):
+            raise StudioError(f"muscriptor_model must be small, medium or large (got {self.muscriptor_model!r})")
         if self.external_timeout_s <= 0:
             raise StudioError(f"external_timeout_s must be positive (got {self.external_timeout_s})")
         if self.demucs_weights_dir is not None and not Path(self.demucs_weights_dir).is_dir():
@@ -79,7 +84,9 @@ class ABConfig:
 
 
 def stem_classes(demucs_model: str) -> tuple[str, ...]:
-    """htdemucs: drums, bass, other, vocals; htdemucs_6s adds guitar and piano."""
-    if demucs_model == "htdemucs_6s":
-        return ("drums", "bass", "other", "vocals", "guitar", "piano")
-    return ("drums", "bass", "other", "vocals")
+    """The model's stems: htdemucs(_ft): drums, bass, other, vocals; htdemucs_6s and bs_roformer_sw add
+    guitar and piano; mel_roformer_vocals: vocals, other."""
+    from .separate import SEPARATOR_MODELS
+
+    spec = SEPARATOR_MODELS.get(demucs_model)
+    return spec.stems if spec is not None else ("drums", "bass", "other", "vocals")
