@@ -17,20 +17,22 @@ from pipelines.common.errors import StudioError
 from pipelines.common.paths import configs_dir, workspace_dir
 from pipelines.transcribe.config import ABConfig
 from pipelines.transcribe.report import TABLE_COLUMNS
+from pipelines.transcribe.separate import SEPARATOR_MODELS
 from pipelines.transcribe.transcribers import TRANSCRIBERS
 
 from .common import ui_errors, without_paths
 from .settings import StudioSettings
 
-SEPARATORS = [("Oracle stems, 6 classes (multi-track MIDI input)", "oracle:htdemucs_6s"),
-              ("Oracle stems, 4 classes (multi-track MIDI input)", "oracle:htdemucs"),
-              ("Demucs htdemucs (drums, bass, other, vocals)", "demucs:htdemucs"),
-              ("Demucs htdemucs_6s (+ guitar, piano)", "demucs:htdemucs_6s"),
-              ("None: transcribe the mix alone", "none:htdemucs")]
+SEPARATORS = ([("Oracle stems, 6 classes (multi-track MIDI input)", "oracle:htdemucs_6s"),
+               ("Oracle stems, 4 classes (multi-track MIDI input)", "oracle:htdemucs")] +
+              [(f"{spec.label}: {', '.join(spec.stems)}", f"demucs:{name}")
+               for name, spec in SEPARATOR_MODELS.items()] +
+              [("None: transcribe the mix alone", "none:htdemucs")])
 INPUT_TYPES = [".wav", ".flac", ".mp3", ".ogg", ".mid", ".midi"]
 SLOTS = 7  # the mix plus up to six stem classes
 PRESET_NONE = "(defaults)"
-DEVICES = ["cpu", "cuda"]  # cuda is refused with one sentence on a machine without a GPU
+DEVICES = [("auto (cuda when present)", "auto"), ("cpu", "cpu"), ("cuda", "cuda")]  # cuda without a
+# GPU is refused in one sentence
 PUBLIC_MAX_SONGS = 20  # songs of one batch on a public Space (each is a full A/B: minutes of CPU)
 
 
@@ -45,7 +47,7 @@ def _config(preset: str, separator: str, transcriber: str, onset: float, frame: 
     kind, model = (separator or SEPARATORS[0][1]).split(":", 1)
     overrides: dict[str, Any] = {"separator": kind, "demucs_model": model, "transcriber": transcriber,
                                  "onset_threshold": onset, "frame_threshold": frame,
-                                 "min_note_ms": min_note_ms, "device": device or "cpu",
+                                 "min_note_ms": min_note_ms, "device": device or "auto",
                                  "excerpt_s": excerpt_s if excerpt_s and excerpt_s > 0 else None}
     if settings.on_space:
         overrides["max_duration_s"] = 300.0
@@ -136,7 +138,7 @@ def _run_handler(settings: StudioSettings):
 
     @ui_errors("Check the input and the settings, then run again")
     def on_run(path_in, ref_in, sep, trans, onset_t, frame_t, min_ms, excerpt_s, preset_name,
-               device="cpu", progress=gr.Progress()):
+               device="auto", progress=gr.Progress()):
         from pipelines.transcribe.compare import run_ab
         from pipelines.transcribe.report import comparison_table
 
@@ -173,7 +175,7 @@ def build(settings: StudioSettings) -> None:
             separator = gr.Radio(SEPARATORS, value=SEPARATORS[0][1], label="Separator")
             transcriber = gr.Dropdown(list(TRANSCRIBERS), value="basic-pitch", label="Transcriber")
             preset = gr.Dropdown(_presets(), value=PRESET_NONE, label="Preset (configs/transcribe)")
-            device = gr.Radio(DEVICES, value="cpu", label="Device (separation and transcription)",
+            device = gr.Radio(DEVICES, value="auto", label="Device (separation and transcription)",
                               elem_id="transcribe-device")
         defaults = ABConfig()
         with gr.Row():
@@ -223,7 +225,7 @@ def _build_batch(settings: StudioSettings, form: list) -> None:
 
         @ui_errors("Upload multi-track MIDI files or a zip of them")
         def on_batch(uploads, sep, trans, onset_t, frame_t, min_ms, excerpt_s, preset_name,
-                     device="cpu", progress=gr.Progress()):
+                     device="auto", progress=gr.Progress()):
             from pipelines.transcribe.batch import MAX_SONGS, run_batch
 
             paths = [p for p in (_file_path(u) for u in (uploads or [])) if p]

@@ -148,3 +148,53 @@ def test_corpus_songs_as_a_slakh_split(corpus_dir, tmp_path):
     summary = run_slakh(split, CFG, tmp_path / "out")
     assert summary["scored"] + len(summary["skipped"]) == 2 and summary["scored"] >= 1
     assert _difference(summary, POOLED_ONSET)["n"] == summary["scored"]
+
+
+def test_a_labelled_mix_is_scored_per_class(split, tmp_path):
+    """A transcription that labels instruments (here the reference itself, as an instrument-aware
+    transcriber at its best would give) is split by program into the classes and scored per class."""
+    from pipelines.transcribe.compare import StemRun, score_result
+    from pipelines.transcribe.notes import concat
+
+    data = load_track(read_track(split / "Track00002"), CFG.stem_classes, None, 900.0)
+    pitched = [c for c in CFG.stem_classes if c != "drums"]
+    mix = concat(data.references[c] for c in pitched)
+    assert mix.labelled
+    runs = [StemRun("mix", "mix", tmp_path / "mix.wav", None, mix)]
+    runs += [StemRun("oracle", c, tmp_path / f"{c}.wav", None, data.references[c]) for c in CFG.stem_classes]
+    rows, _, _ = score_result(runs, data.references, CFG, ["mix", "oracle"])
+    by_key = {(r["side"], r["stem"]): r for r in rows}
+    assert by_key[("mix", "bass")]["onset_50ms"]["f1"] == pytest.approx(1.0)
+    assert by_key[("mix", "other")]["onset_50ms"]["f1"] == pytest.approx(1.0)
+    assert by_key[("mix", "vocals")]["onset_50ms"]["f1"] is None  # N/A: nobody sings
+    assert leakage_ratio(mix, data.inst_classes) == pytest.approx(1.0)
+    unlabelled, _, _ = score_result([StemRun("mix", "mix", tmp_path / "m.wav", None, mix.unlabelled())]
+                                    + runs[1:], data.references, CFG, ["mix", "oracle"])
+    assert not any(r["side"] == "mix" and r["stem"] == "bass" for r in unlabelled)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # a random MuScriptor emits no end token
+def test_a_separator_and_an_instrument_labelling_transcriber_through_the_study(split, tmp_path):
+    """Demucs (a tiny htdemucs, random weights) as a side, MuScriptor (tiny, random) transcribing:
+    the separator's SDR, the mix scored per class, the leakage ratio, the separation's RTF."""
+    from test_transcribe_demucs import save_package, tiny_htdemucs
+    from test_transcribe_registry import save_muscriptor, tiny_muscriptor_config
+
+    weights = tmp_path / "demucs"
+    weights.mkdir()
+    save_package(tiny_htdemucs(), weights / "tiny0001.th")
+    (weights / "htdemucs.yaml").write_text("models: ['tiny0001']\n")
+    folder = tmp_path / "split"
+    shutil.copytree(split / "Track00002", folder / "Track00002")  # one track: MuScriptor is slow here
+    cfg = ABConfig(separator="demucs", demucs_model="htdemucs", demucs_weights_dir=str(weights),
+                   use_cache=False, transcriber="muscriptor", device="cpu",
+                   muscriptor_weights=str(save_muscriptor(tmp_path / "mus", tiny_muscriptor_config())))
+    summary = run_slakh(folder, cfg, tmp_path / "out")
+    assert summary["scored"] == 1 and summary["sides"] == ["mix", "htdemucs", "oracle"]
+    assert summary["labelled"] and "labels instruments" in summary["mix_scoring"]
+    sdr = {r["class"]: r for r in summary["sdr_db"]}
+    assert {"bass", "other"} <= set(sdr) and all(r["n"] == 1 for r in sdr.values())
+    bass = _difference(summary, ("bass", "htdemucs - mix", "onset F1 (50 ms)"))
+    assert bass["n"] == 1 and bass["low"] is None  # the labelled mix has a bass score; one track, no CI
+    assert summary["leakage_ratio"]["mix"]["n"] == 1
+    assert {"separate_htdemucs", "transcribe_htdemucs"} <= set(summary["real_time_factor"])

@@ -1,7 +1,8 @@
 """CLI of the transcription A/B (prints a JSON summary; bad input -> one sentence, exit 2).
 
     python -m pipelines.transcribe ab INPUT [--reference REF.mid] [--separator demucs|oracle]
-           [--transcriber basic-pitch|external] (--separator none: the mix alone) [--model htdemucs|htdemucs_6s] [--excerpt S]
+           [--transcriber basic-pitch|muscriptor|external] (--separator none: the mix alone)
+           [--model MODEL] [--device auto|cpu|cuda] [--excerpt S]
            [--config configs/transcribe/<preset>.yaml] [--set key=value ...] --out DIR
     python -m pipelines.transcribe batch FOLDER|ZIP|MIDI... [same options] --out DIR
     python -m pipelines.transcribe slakh SPLIT_FOLDER [--separators htdemucs ...] [--max-tracks N]
@@ -16,7 +17,7 @@ from typing import Any
 
 from ..common.cli import ArgumentParser, run_cli
 from ..common.config import load_config, parse_overrides
-from .config import ABConfig
+from .config import DEMUCS_MODELS, ABConfig
 from .transcribers import TRANSCRIBERS
 
 FLAGS = {  # CLI flag -> config key (the rest goes through --set key=value)
@@ -50,12 +51,14 @@ def _parser() -> Any:
         sub.add_argument("--separator", choices=["demucs", "oracle", "none"],
                          help="oracle (MIDI input; default), demucs, or none (the mix alone)")
         sub.add_argument("--transcriber", choices=list(TRANSCRIBERS))
-        sub.add_argument("--model", choices=["htdemucs", "htdemucs_6s"])
+        sub.add_argument("--model", choices=list(DEMUCS_MODELS),
+                         help="separation model; also picks the stem classes scored")
         sub.add_argument("--excerpt", type=float, help="keep only the first N seconds")
         sub.add_argument("--onset-threshold", type=float)
         sub.add_argument("--frame-threshold", type=float)
         sub.add_argument("--min-note-ms", type=float)
-        sub.add_argument("--device", help="cpu or cuda (Demucs)")
+        sub.add_argument("--device", help="auto (cuda when present), cpu or cuda: separation and "
+                                          "the torch transcribers")
         sub.add_argument("--weights", help="folder with the Demucs model's .yaml and .th files")
     return parser
 

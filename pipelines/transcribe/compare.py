@@ -27,7 +27,7 @@ from .audio import MIDI_SUFFIXES, Audio, checked_audio, read_audio, write_wav
 from .config import ABConfig
 from .notes import DRUM_PROGRAM, Notes, concat, merge_duplicates
 from .oracle import excerpt, read_multitrack, references_by_class, render_oracle, stem_class
-from .transcribers import get_transcriber
+from .transcribers import LABELS_INSTRUMENTS, device_of, get_transcriber
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
@@ -154,11 +154,13 @@ def _transcribe_side(side: str, stems: dict[str, np.ndarray], rate: int, cfg: AB
     return runs
 
 
-def notes_by_stem_class(notes: Notes, classes: tuple[str, ...]) -> dict[str, Notes] | None:
-    """A labelled transcription split into the separator's classes by each note's program (None
-    when the transcriber labels no instruments, as basic-pitch)."""
+def notes_by_stem_class(notes: Notes, classes: tuple[str, ...],
+                        labelled: bool = False) -> dict[str, Notes] | None:
+    """A labelled transcription split into the separator's classes by each note's program (notes
+    of an unknown program count as other); None when the transcriber labels no instruments (as
+    basic-pitch). ``labelled``: the transcriber labels them (then no notes at all is empty classes)."""
     if not notes.labelled:
-        return None
+        return {name: Notes.empty() for name in classes} if labelled and not len(notes) else None
     names = np.array([stem_class(int(p), int(p) == DRUM_PROGRAM, classes) for p in notes.programs],
                      dtype=object)
     return {name: notes.select(names == name) for name in classes}
@@ -186,7 +188,8 @@ def score_result(runs: list[StemRun], references: dict[str, Notes], cfg: ABConfi
     by_key = {(r.side, r.stem): r for r in runs}
     mix_notes = by_key[("mix", "mix")].notes
     rows.append(_score_rows("mix", "all pitched", union, mix_notes, cfg))
-    mix_by_class = notes_by_stem_class(mix_notes, cfg.stem_classes)
+    mix_by_class = notes_by_stem_class(mix_notes, cfg.stem_classes,
+                                       LABELS_INSTRUMENTS.get(cfg.transcriber, False))
     for stem in pitched if mix_by_class is not None else ():  # labelled: the mix per class too
         rows.append(_score_rows("mix", stem, references[stem], mix_by_class[stem], cfg))
     for side in sides:
@@ -228,7 +231,7 @@ def run_ab(input_path: str | Path, cfg: ABConfig, out_dir: str | Path,
     notes += mix.notes
     t = _stage(timings, "render" if kind == "midi" else "decode", t)
     # 2. separate with Demucs (cached by input hash)
-    device = {"transcriber": "cpu (onnxruntime)" if cfg.transcriber == "basic-pitch" else "external"}
+    device = {"transcriber": device_of(cfg.transcriber, cfg.device)}
     if cfg.separator == "demucs":
         from .separate import separate
 

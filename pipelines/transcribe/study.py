@@ -29,7 +29,7 @@ from .compare import UNPITCHED, StemRun, _stage, _transcribe_side, check_device,
 from .config import ABConfig
 from .notes import concat
 from .slakh import TrackData, list_tracks, load_track, read_track
-from .transcribers import get_transcriber
+from .transcribers import LABELS_INSTRUMENTS, get_transcriber
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
@@ -78,15 +78,15 @@ def stem_sdrs(estimates: dict[str, np.ndarray], estimate_rate_hz: int,
     return out
 
 
-def leakage_ratio(notes, reference_classes: list[str]) -> float | None:
+def leakage_ratio(notes, reference_classes: list[str], labelled: bool = False) -> float | None:
     """MR-MT3's instrument leakage ratio (Tan et al., 2024): the number of instrument classes in
     the transcription over the number in the reference (1 is ideal; above 1, notes of one
     instrument leak into classes that do not play). Pitched Slakh classes; None when the
-    transcriber labels no instruments."""
-    if not notes.labelled:
+    transcriber labels no instruments (``labelled``: it does, even where it found no notes)."""
+    if not notes.labelled and not labelled:
         return None
     reference = {c for c in reference_classes if c != "Drums"}
-    found = {str(c) for c in notes.inst_classes if c and c != "Drums"}
+    found = {str(c) for c in notes.inst_classes if c and c != "Drums"} if notes.labelled else set()
     return len(found) / len(reference) if reference else None
 
 
@@ -116,12 +116,14 @@ def run_track(data: TrackData, cfg: ABConfig, separators: list[str], out_dir: Pa
             runs += _transcribe_side(side, stems, rate, cfg, out_dir, Path(wav_dir))
             t = _stage(timings, f"transcribe_{side}", t)
     sides = ["mix", *stem_sets]
+    labelled = LABELS_INSTRUMENTS.get(cfg.transcriber, False)
     scores, _, _ = score_result(runs, data.references, cfg, sides)
     t = _stage(timings, "score", t)
     return {"track": data.name, "duration_s": round(data.mix.duration_s, 3), "sides": sides,
-            "scores": scores, "sdr_db": sdr, "leakage_ratio": _leakage_ratios(runs, sides, data),
+            "scores": scores, "sdr_db": sdr,
+            "leakage_ratio": _leakage_ratios(runs, sides, data, labelled),
             "inst_classes": data.inst_classes, "notes": data.notes,
-            "labelled": _side_notes(runs, "mix").labelled,
+            "labelled": labelled or _side_notes(runs, "mix").labelled,
             "timings_s": {k: round(v, 4) for k, v in timings.items()},
             "real_time_factor": {k: round(v / data.mix.duration_s, 5) for k, v in timings.items()}}
 
@@ -130,8 +132,8 @@ def _side_notes(runs: list[StemRun], side: str):
     return concat(r.notes for r in runs if r.side == side and r.stem not in UNPITCHED)
 
 
-def _leakage_ratios(runs: list[StemRun], sides: list[str], data: TrackData) -> dict:
-    return {side: leakage_ratio(_side_notes(runs, side), data.inst_classes) for side in sides}
+def _leakage_ratios(runs: list[StemRun], sides: list[str], data: TrackData, labelled: bool) -> dict:
+    return {side: leakage_ratio(_side_notes(runs, side), data.inst_classes, labelled) for side in sides}
 
 
 def _eta(seconds: list[float], left: int) -> str:
