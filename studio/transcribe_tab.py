@@ -86,7 +86,7 @@ def _summary(report: dict) -> str:
     device = "; ".join(f"{k}: {v}" for k, v in report["device"].items())
     lines = [f"**{Path(report['input']).name}** ({report['kind']}, {report['duration_s']:.1f} s): "
              f"sides {', '.join(report['sides'])}.",
-             f"Timings (RTF = seconds of work per second of audio): {timings}.",
+             f"Timings: {timings} (RTF: seconds of work per second of audio).",
              f"Device: {device}."]
     lines += [f"Note: {n}" for n in report["notes"]]
     lines.append("Piano rolls: green = hits, red = misses (reference notes not found), blue = false "
