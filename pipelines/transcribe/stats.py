@@ -14,6 +14,7 @@ import numpy as np
 CONFIDENCE = 0.95
 N_RESAMPLES = 9999
 SEED = 0  # fixed: the same tracks give the same interval
+EQUAL = 1e-12  # values closer than this are one value (no interval to draw)
 
 
 def _mean(*samples: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -44,7 +45,7 @@ def mean_ci(values: list[float], n_resamples: int = N_RESAMPLES, seed: int = SEE
     kept = np.asarray([v for v in values if v is not None], dtype=np.float64)
     out = {"mean": float(kept.mean()) if kept.size else None, "low": None, "high": None,
            "n": int(kept.size), "method": None}
-    if kept.size >= 2 and np.ptp(kept) > 0:
+    if kept.size >= 2 and np.ptp(kept) > EQUAL:
         out["low"], out["high"], out["method"] = _interval((kept,), _mean, False, n_resamples, seed)
     elif kept.size >= 2:  # every value equal: the interval is that value
         out.update(low=out["mean"], high=out["mean"], method="constant")
@@ -59,7 +60,7 @@ def paired_difference_ci(a: list[float | None], b: list[float | None],
     y = np.asarray([p[1] for p in pairs], dtype=np.float64)
     out = {"mean": float(np.mean(y - x)) if pairs else None, "low": None, "high": None,
            "n": len(pairs), "method": None}
-    if len(pairs) >= 2 and np.ptp(y - x) > 0:
+    if len(pairs) >= 2 and np.ptp(y - x) > EQUAL:
         out["low"], out["high"], out["method"] = _interval((x, y), _mean_difference, True,
                                                            n_resamples, seed)
     elif len(pairs) >= 2:

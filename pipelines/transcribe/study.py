@@ -44,10 +44,13 @@ def study_separators(cfg: ABConfig, separators: list[str] | None) -> list[str]:
     return [cfg.demucs_model] if cfg.separator == "demucs" else []
 
 
-def cache_key(cfg: ABConfig, separators: list[str]) -> str:
-    """A hash of everything that decides a track's result (the config, the separators, the version)."""
-    blob = json.dumps({"config": to_dict(cfg), "separators": separators, "version": CACHE_VERSION},
-                      sort_keys=True, default=str)
+def cache_key(cfg: ABConfig, separators: list[str], track: Path) -> str:
+    """A hash of everything that decides a track's result: the config, the separators, the
+    version, and the name, size and modification time of each of the track's files."""
+    files = sorted((str(p.relative_to(track)), p.stat().st_size, p.stat().st_mtime_ns)
+                   for p in track.rglob("*") if p.is_file())
+    blob = json.dumps({"config": to_dict(cfg), "separators": separators, "version": CACHE_VERSION,
+                       "files": files}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -156,12 +159,12 @@ def _cached(path: Path, key: str) -> dict | None:
 def score_tracks(tracks: list[Path], cfg: ABConfig, separators: list[str], out_dir: Path,
                  say: Progress) -> tuple[list[dict], list[dict], int]:
     """Each track's result (from the cache when its key matches): (results, skipped, cached)."""
-    key = cache_key(cfg, separators)
     results, skipped, cached, spent = [], [], 0, []
     for i, folder in enumerate(tracks):
         base = i / len(tracks)
         say(base, f"track {i + 1}/{len(tracks)}: {folder.name}{_eta(spent, len(tracks) - i)}")
         cache = out_dir / "tracks" / folder.name / "track.json"
+        key = cache_key(cfg, separators, folder)
         result = _cached(cache, key)
         if result is not None:
             results.append(result)

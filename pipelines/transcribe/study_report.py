@@ -54,12 +54,17 @@ def _f1(result: dict, side: str, stem: str, metric: str) -> float | None:
 
 
 def score_rows(results: list[dict], classes: list[str], sides: list[str], cfg: ABConfig) -> list[dict]:
+    """Each side's mean F1 per class and metric with its interval; a separator's rows carry the
+    mean SDR (dB) of its stems of that class beside them."""
     rows = []
     for metric, label in metrics(cfg).items():
         for stem in classes:
             for side in sides:
                 ci = stats.mean_ci([_f1(r, side, stem, metric) for r in results])
-                rows.append({"class": stem, "side": side, "metric": label, **ci})
+                sdr = [r["sdr_db"][side].get(stem) for r in results if side in r.get("sdr_db", {})]
+                sdr = [v for v in sdr if v is not None]
+                rows.append({"class": stem, "side": side, "metric": label, **ci,
+                             "sdr_db": round(sum(sdr) / len(sdr), 2) if sdr else None})
     return rows
 
 
