@@ -14,7 +14,7 @@ from pipelines.generate.model.loading import list_models, model_style
 from pipelines.music.chords import TOKEN_ROOTS
 from pipelines.music.metrics import METRIC_LABELS
 from pipelines.music.pianoroll import piano_roll_figure
-from pipelines.music.piece import read_midi
+from pipelines.music.midi_reader import read_midi
 
 from .common import ui_errors
 from .settings import StudioSettings

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.data.midi_io import read_piece
+from pipelines.music.midi_reader import read_piece
 from pipelines.data.tokenizers import TokenizerConfig, build_tokenizer, load_tokenizer, save_tokenizer
 from pipelines.data.vocab import Header
 

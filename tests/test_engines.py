@@ -10,7 +10,8 @@ from pipelines.generate.corpus import random_chart, write_corpus
 from pipelines.generate.rules import perform_chart
 from pipelines.music.chords import parse_chart
 from pipelines.music.metrics import all_metrics, chord_accuracy, chord_tone_ratio
-from pipelines.music.piece import PIANO_HIGH, PIANO_LOW, read_midi
+from pipelines.music.midi_reader import read_midi
+from pipelines.music.piece import PIANO_HIGH, PIANO_LOW
 
 STYLES = ("gospel", "mehldau")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.music.piece import read_midi
+from pipelines.music.midi_reader import read_midi
 
 REPO = Path(__file__).resolve().parents[1]
 

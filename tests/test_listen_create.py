@@ -92,7 +92,7 @@ def test_systems_are_the_models_generate_offers():
 def test_three_systems_in_a_round_robin_with_hidden_checks(tmp_path):
     import numpy as np
 
-    from pipelines.music.piece import load_pretty_midi
+    from pipelines.music.midi_reader import load_pretty_midi
 
     charts = tmp_path / "charts.txt"
     charts.write_text("Two-five-one: | Dm7 | G7 | Cmaj7 | Cmaj7 |\nAmen: | Fmaj9 | Fm6 | Cmaj9 | Cmaj9 |\n")

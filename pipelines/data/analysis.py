@@ -22,7 +22,7 @@ TOP_CHORDS = 40
 
 
 def _file_stats(data: bytes, entry: dict, vocab) -> dict:
-    from .midi_io import read_piece
+    from ..music.midi_reader import read_piece
     from .studio_codec import bar_ticks_of, detect_chords, grid_notes
 
     piece, _ = read_piece(data, entry["file"], drop_drums=entry.get("drop_drums", True))

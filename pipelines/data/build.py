@@ -85,14 +85,10 @@ def cut_sequences(head: list[str], bars: list[list[str]], start: str, end: str,
 
 def _load(entry: dict, data: bytes, cfg: TokenizerConfig):
     """The piece (or, for MidiTok with programs, the drum-free Score) a manifest entry holds."""
-    from .midi_io import load_score, read_piece
+    from ..music.midi_reader import read_piece, read_score
 
     if cfg.kind != "studio" and cfg.use_programs:
-        score = load_score(data, entry["file"]).to("tick")
-        for index in reversed(range(len(score.tracks))):
-            if score.tracks[index].is_drum and entry.get("drop_drums", True):
-                del score.tracks[index]
-        return score
+        return read_score(data, entry["file"], drop_drums=entry.get("drop_drums", True))
     return read_piece(data, entry["file"], drop_drums=entry.get("drop_drums", True))[0]
 
 

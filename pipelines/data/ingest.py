@@ -99,7 +99,7 @@ def _input(path: Path, cfg: IngestConfig, shown: str | None = None) -> Iterator[
 
 def describe(data: bytes, name: str, cfg: IngestConfig) -> dict:
     """The manifest entry of one file; raises StudioError with the reason it cannot be used."""
-    from .midi_io import chord_marks, load_score, piece_from_score
+    from ..music.midi_reader import chord_marks, load_score, piece_from_score
     from .studio_codec import estimate_key
 
     score = load_score(data, name)

@@ -12,7 +12,10 @@ import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
+
 from ..common.errors import StudioError
+from ..music.midi_reader import piece_from_score
 from ..music.piece import Piece
 from .tokenizers import MidiFiles, TokenizerConfig, header_words
 from .vocab import DEFAULT_STYLES, Header
@@ -61,8 +64,6 @@ class MidiTokTokenizer(MidiFiles):
 
     # ---- encode / decode -------------------------------------------------------------------
     def _score(self, piece_or_score):
-        from .midi_io import piece_to_score
-
         return piece_to_score(piece_or_score) if isinstance(piece_or_score, Piece) else piece_or_score
 
     def _sequence(self, piece_or_score):
@@ -99,8 +100,6 @@ class MidiTokTokenizer(MidiFiles):
         return [vocab[t] for t in tokens]
 
     def decode(self, tokens: Sequence[str | int]) -> Piece:
-        from .midi_io import score_to_piece
-
         return score_to_piece(self.decode_score(tokens))
 
     def decode_score(self, tokens: Sequence[str | int]):
@@ -127,8 +126,6 @@ class MidiTokTokenizer(MidiFiles):
     def round_trip(self, piece_or_score, header: Header, tokens: list[str] | None = None) -> tuple[int, int, Piece]:
         """Notes kept (pitch, onset, duration at MidiTok's grid) after encode -> decode;
         ``tokens``: the piece's encoding when the caller has it already."""
-        from .midi_io import score_to_piece
-
         score = self._score(piece_or_score)
         reference = self.backend.preprocess_score(score.copy())
         if reference.tpq != self.backend.time_division:
@@ -170,3 +167,29 @@ class MidiTokTokenizer(MidiFiles):
             path = Path(tmp) / "miditok.json"
             path.write_text(json.dumps(state["miditok"]), encoding="utf-8")
             self.backend = backend(params=path)
+
+
+def piece_to_score(piece: Piece, ticks_per_quarter: int = 480):
+    """A Piece as a one-track symusic Score (tick time), for the MidiTok tokenizers."""
+    import symusic
+
+    score = symusic.Score(ticks_per_quarter)
+    score.tempos.append(symusic.Tempo(0, piece.tempo_bpm))
+    score.time_signatures.append(symusic.TimeSignature(0, *piece.time_signature))
+    track = symusic.Track("Piano", piece.program, False)
+    if piece.notes:
+        raw = np.array([(n.start, n.duration, n.pitch, n.velocity) for n in piece.notes], dtype=float)
+        starts = np.round(raw[:, 0] * ticks_per_quarter).astype(np.int32)
+        durations = np.maximum(1, np.round(raw[:, 1] * ticks_per_quarter)).astype(np.int32)
+        track.notes = symusic.Note.from_numpy(starts, durations, raw[:, 2].astype(np.int8),
+                                              np.clip(raw[:, 3], 1, 127).astype(np.int8), "tick")
+    for down, up in piece.pedal:
+        track.pedals.append(symusic.Pedal(int(round(down * ticks_per_quarter)),
+                                          max(1, int(round((up - down) * ticks_per_quarter)))))
+    score.tracks.append(track)
+    return score
+
+
+def score_to_piece(score) -> Piece:
+    """A (decoded) symusic Score back to a Piece, in beats."""
+    return piece_from_score(score, drop_drums=True)[0]

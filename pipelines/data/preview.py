@@ -28,7 +28,7 @@ def _crop(piece: Piece, max_beats: float) -> Piece:
 def round_trip_preview(name: str, file_hash: str, max_beats: float = 64.0) -> dict:
     """Render original and round trip of one file; returns wav paths, kept/total and the tokenizer."""
     from ..music.render import render_wav
-    from .midi_io import read_piece
+    from ..music.midi_reader import read_piece
     from .tokenizers import TokenizerConfig, build_tokenizer, load_tokenizer
     from .vocab import Header
 

@@ -81,7 +81,7 @@ class MidiFiles:
 
     def encode_midi(self, midi: str | Path | bytes, header: Header | None = None) -> tuple[list[str], list[int]]:
         """(token strings, ids) of a MIDI file (path or bytes), tracks merged, drums dropped."""
-        from .midi_io import read_piece
+        from ..music.midi_reader import read_piece
 
         data = midi if isinstance(midi, bytes) else Path(midi).read_bytes()
         piece, _ = read_piece(data, "midi" if isinstance(midi, bytes) else Path(midi).name)

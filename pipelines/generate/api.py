@@ -13,7 +13,8 @@ from ..common.paths import workspace_dir
 from ..common.progress import Progress
 from ..music.chords import Chart, parse_chart
 from ..music.metrics import all_metrics
-from ..music.piece import Piece, read_midi
+from ..music.midi_reader import read_midi
+from ..music.piece import Piece
 
 if TYPE_CHECKING:
     from ..music.render import StreamingRender

@@ -31,7 +31,7 @@ def degrade_midi(source: str | Path, target: str | Path, kind: str, seed: int) -
         kind: ``scatter`` or ``wrong_chords`` (see the module docstring).
         seed: the random choices depend only on it, so a test's copies can be made again.
     """
-    from ..music.piece import load_pretty_midi
+    from ..music.midi_reader import load_pretty_midi
 
     if kind not in DEGRADATIONS:
         raise StudioError(f"catch_kind must be one of {', '.join(DEGRADATIONS)} (got {kind!r})")

@@ -1,4 +1,4 @@
-"""A piece of music in beats: notes, chords, pedal, tempo and meter; MIDI read and write.
+"""A piece of music in beats: notes, chords, pedal, tempo and meter; MIDI write (read: midi_reader).
 
 Time is in quarter-note beats, so bars and the 16th grid are plain arithmetic; seconds only
 appear at the MIDI edge (``seconds = beats * 60 / tempo_bpm``). Chord symbols travel inside
@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..common.errors import StudioError, reason
-from .chords import Chord, ChordEvent, parse_chord
+from .chords import Chord, ChordEvent
 
 if TYPE_CHECKING:
     import pretty_midi
@@ -106,59 +105,3 @@ class Piece:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.to_pretty_midi().write(str(path))
         return path
-
-
-def piece_from_pretty_midi(pm: "pretty_midi.PrettyMIDI", include_drums: bool = False) -> Piece:
-    """All (non-drum) notes of ``pm`` in one Piece, times converted to beats through the tempo map."""
-    ticks_per_beat = float(pm.resolution)
-
-    def beats(t: float) -> float:
-        return pm.time_to_tick(t) / ticks_per_beat
-
-    notes = [Note(start=beats(n.start), pitch=n.pitch, duration=max(beats(n.end) - beats(n.start), 1e-3),
-                  velocity=n.velocity)
-             for inst in pm.instruments if include_drums or not inst.is_drum for n in inst.notes]
-    tempos = pm.get_tempo_changes()[1]
-    tempo = float(tempos[0]) if len(tempos) else 120.0
-    ts = pm.time_signature_changes[0] if pm.time_signature_changes else None
-    time_signature = (ts.numerator, ts.denominator) if ts else (4, 4)
-    pedal = []
-    for inst in pm.instruments:
-        down = None
-        for cc in sorted((c for c in inst.control_changes if c.number == 64), key=lambda c: c.time):
-            if cc.value >= 64 and down is None:
-                down = beats(cc.time)
-            elif cc.value < 64 and down is not None:
-                pedal.append((down, beats(cc.time)))
-                down = None
-    chord_marks = [(beats(t.time), t.text[len(CHORD_TEXT_PREFIX):]) for t in pm.text_events
-                   if t.text.startswith(CHORD_TEXT_PREFIX)]
-    chords = []
-    end = max((n.end for n in notes), default=0.0)
-    for i, (start, symbol) in enumerate(sorted(chord_marks)):
-        stop = chord_marks[i + 1][0] if i + 1 < len(chord_marks) else max(end, start + 1)
-        try:
-            chords.append(ChordEvent(start, stop - start, parse_chord(symbol)))
-        except StudioError:
-            continue
-    program = next((i.program for i in pm.instruments if not i.is_drum), 0)
-    return Piece(notes=sorted(notes), tempo_bpm=round(tempo, 3), time_signature=time_signature,
-                 chords=chords, pedal=pedal, program=program)
-
-
-def load_pretty_midi(path: str | os.PathLike) -> "pretty_midi.PrettyMIDI":
-    """Read a MIDI file with pretty_midi; a missing or corrupt file raises StudioError naming it."""
-    import pretty_midi
-
-    path = Path(path)
-    if not path.is_file():
-        raise StudioError(f"MIDI file {path.name} does not exist")
-    try:
-        return pretty_midi.PrettyMIDI(str(path))
-    except Exception as exc:  # mido raises many kinds on corrupt files
-        raise StudioError(f"{path.name} is not a readable MIDI file ({reason(exc)})") from None
-
-
-def read_midi(path: str | os.PathLike, include_drums: bool = False) -> Piece:
-    """Read a MIDI file into a Piece; a corrupt file raises StudioError naming it."""
-    return piece_from_pretty_midi(load_pretty_midi(path), include_drums=include_drums)

@@ -106,7 +106,7 @@ _CACHE = _SoundfontCache()
 def _load_midi(midi: MidiLike) -> "pretty_midi.PrettyMIDI":
     import pretty_midi
 
-    from .piece import load_pretty_midi
+    from .midi_reader import load_pretty_midi
 
     return midi if isinstance(midi, pretty_midi.PrettyMIDI) else load_pretty_midi(midi)
 

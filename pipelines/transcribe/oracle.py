@@ -40,7 +40,7 @@ def stem_class(program: int, is_drum: bool, classes: tuple[str, ...]) -> str:
 
 def read_multitrack(path: str | Path) -> "pretty_midi.PrettyMIDI":
     """Read a MIDI file; refuse unreadable files, files without notes and drums-only files."""
-    from ..music.piece import load_pretty_midi
+    from ..music.midi_reader import load_pretty_midi
 
     pm = load_pretty_midi(path)
     check_pitched(pm, Path(path).name)

@@ -166,7 +166,7 @@ def _engine(loaded: "LoadedModel", backend: str) -> str:
 
 
 def _read_primer(path: str, time_signature: tuple[int, int]) -> "Piece":
-    from ...music.piece import read_midi
+    from ...music.midi_reader import read_midi
 
     if not Path(path).is_file():
         raise StudioError(f"the primer MIDI {Path(path).name} did not arrive; upload it again")

@@ -1,21 +1,27 @@
-"""Fast MIDI reading for datasets: symusic (C++) in quarter-note time straight into a Piece.
+"""The one MIDI reader: MIDI bytes or a file -> a Piece in beats, with one drum option (``drop_drums``).
 
-``pipelines.music.piece.read_midi`` (pretty_midi) is the general reader; a dataset reads hundreds
-of files, so this module reads with symusic, whose ``ttype="quarter"`` already gives beats through
-the tempo map. Chord text events (``chord:<symbol>``) become the Piece's chart as in read_midi.
+symusic (C++) parses the notes, pedal, tempo and meter: a dataset reads hundreds of files, and a
+take is read back after every generation. Its ``ttype="quarter"`` gives beats (float32, so a beat
+that is not a power-of-two fraction differs from pretty_midi's by under a millionth of its value).
+symusic does not read text events, so mido reads the chart (``chord:<symbol>`` text, marker or cue
+events, see ``Piece.write_midi``) of the files that carry one. ``load_pretty_midi`` is for the
+callers that need pretty_midi's own API (rendering, stems, degraded copies), not for Pieces.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..common.errors import StudioError
-from ..music.chords import parse_chord
-from ..music.piece import CHORD_TEXT_PREFIX, ChordEvent, Note, Piece
+from ..common.errors import StudioError, reason
+from .chords import ChordEvent, parse_chord
+from .piece import CHORD_TEXT_PREFIX, Note, Piece
 
 if TYPE_CHECKING:
+    import pretty_midi
     import symusic
 
 
@@ -30,7 +36,7 @@ class MidiInfo:
 
 
 def load_score(data: bytes, name: str = "file") -> "symusic.Score":
-    """Parse MIDI bytes (quarter-note time); a corrupt file raises StudioError naming it."""
+    """Parse MIDI bytes (quarter-note time, every track); a corrupt file raises StudioError naming it."""
     import symusic
 
     if not data:
@@ -43,14 +49,27 @@ def load_score(data: bytes, name: str = "file") -> "symusic.Score":
         raise StudioError(f"{name} is not a readable MIDI file ({exc})") from None
 
 
+def read_score(data: bytes, name: str = "file", drop_drums: bool = True) -> "symusic.Score":
+    """MIDI bytes -> symusic Score in tick time, its drum tracks removed unless ``drop_drums`` is off
+    (for the MidiTok tokenizers that keep one track per program)."""
+    score = load_score(data, name).to("tick")
+    if drop_drums:
+        for index in reversed(range(len(score.tracks))):
+            if score.tracks[index].is_drum:
+                del score.tracks[index]
+    return score
+
+
 def piece_from_score(score: "symusic.Score", drop_drums: bool = True,
                      marks: list[tuple[float, str]] | None = None) -> tuple[Piece, MidiInfo]:
-    """Merge the (non-drum) tracks of ``score`` into one Piece; times are already in beats.
+    """Merge the tracks of ``score`` (without its drums when ``drop_drums``) into one Piece in beats.
 
     Args:
         marks: the chart as (beat, chord symbol) pairs (see ``chord_marks``); markers of the
             score that read ``chord:<symbol>`` are used as well.
     """
+    if "Quarter" not in type(score).__name__:
+        score = score.to("quarter")
     info = MidiInfo(tempo_changes=len(score.tempos), time_signature_changes=len(score.time_signatures))
     columns: list[np.ndarray] = []      # (start, pitch, duration, velocity) rows per track
     pedal: list[tuple[float, float]] = []
@@ -74,8 +93,10 @@ def piece_from_score(score: "symusic.Score", drop_drums: bool = True,
     rows = np.concatenate(columns) if columns else np.zeros((0, 4))
     rows = rows[np.lexsort((rows[:, 3], rows[:, 2], rows[:, 1], rows[:, 0]))]  # Note's own order
     notes = [Note(start, int(pitch), duration, int(velocity)) for start, pitch, duration, velocity in rows.tolist()]
+    marker_marks = [(float(m.time), m.text[len(CHORD_TEXT_PREFIX):]) for m in score.markers
+                    if m.text.startswith(CHORD_TEXT_PREFIX)]
     piece = Piece(notes=notes, tempo_bpm=round(tempo, 3), time_signature=time_signature,
-                  chords=_chart(sorted(set((marks or []) + _marker_marks(score))), notes),
+                  chords=_chart(sorted(set((marks or []) + marker_marks)), notes),
                   pedal=sorted(pedal), program=program or 0)
     return piece, info
 
@@ -116,37 +137,28 @@ def _chart(marks: list[tuple[float, str]], notes: list[Note]) -> list[ChordEvent
     return out
 
 
-def _marker_marks(score: "symusic.Score") -> list[tuple[float, str]]:
-    return [(float(m.time), m.text[len(CHORD_TEXT_PREFIX):]) for m in score.markers
-            if m.text.startswith(CHORD_TEXT_PREFIX)]
-
-
 def read_piece(data: bytes, name: str = "file", drop_drums: bool = True) -> tuple[Piece, MidiInfo]:
-    """MIDI bytes -> (Piece with its chart, MidiInfo)."""
+    """MIDI bytes -> (Piece with its chart, MidiInfo); a corrupt file raises StudioError naming it."""
     return piece_from_score(load_score(data, name), drop_drums=drop_drums, marks=chord_marks(data))
 
 
-def piece_to_score(piece: Piece, ticks_per_quarter: int = 480) -> "symusic.Score":
-    """A Piece as a one-track symusic Score (tick time), for the MidiTok tokenizers."""
-    import symusic
-
-    score = symusic.Score(ticks_per_quarter)
-    score.tempos.append(symusic.Tempo(0, piece.tempo_bpm))
-    score.time_signatures.append(symusic.TimeSignature(0, *piece.time_signature))
-    track = symusic.Track("Piano", piece.program, False)
-    if piece.notes:
-        raw = np.array([(n.start, n.duration, n.pitch, n.velocity) for n in piece.notes], dtype=float)
-        starts = np.round(raw[:, 0] * ticks_per_quarter).astype(np.int32)
-        durations = np.maximum(1, np.round(raw[:, 1] * ticks_per_quarter)).astype(np.int32)
-        track.notes = symusic.Note.from_numpy(starts, durations, raw[:, 2].astype(np.int8),
-                                              np.clip(raw[:, 3], 1, 127).astype(np.int8), "tick")
-    for down, up in piece.pedal:
-        track.pedals.append(symusic.Pedal(int(round(down * ticks_per_quarter)),
-                                          max(1, int(round((up - down) * ticks_per_quarter)))))
-    score.tracks.append(track)
-    return score
+def read_midi(path: str | os.PathLike, drop_drums: bool = True) -> Piece:
+    """A MIDI file -> Piece (``read_piece`` of its bytes); a missing file raises StudioError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise StudioError(f"MIDI file {path.name} does not exist")
+    return read_piece(path.read_bytes(), path.name, drop_drums=drop_drums)[0]
 
 
-def score_to_piece(score: "symusic.Score") -> Piece:
-    """A (decoded) symusic Score back to a Piece, in beats."""
-    return piece_from_score(score.to("quarter"), drop_drums=True)[0]
+def load_pretty_midi(path: str | os.PathLike) -> "pretty_midi.PrettyMIDI":
+    """Read a MIDI file with pretty_midi, for callers that need its API (seconds, instruments,
+    synthesis); a missing or corrupt file raises StudioError naming it."""
+    import pretty_midi
+
+    path = Path(path)
+    if not path.is_file():
+        raise StudioError(f"MIDI file {path.name} does not exist")
+    try:
+        return pretty_midi.PrettyMIDI(str(path))
+    except Exception as exc:  # mido raises many kinds on corrupt files
+        raise StudioError(f"{path.name} is not a readable MIDI file ({reason(exc)})") from None
