@@ -14,7 +14,8 @@ from pipelines.data.augment import AugmentConfig
 from pipelines.data.build import SplitConfig, tokenize_dataset
 from pipelines.data.dataset import existing_dataset, list_datasets, read_manifest
 from pipelines.data.ingest import IngestConfig, ingest
-from pipelines.data.preview import bootstrap_dataset, round_trip_preview
+from pipelines.data.preview import round_trip_preview
+from pipelines.generate.corpus import bootstrap_dataset
 from pipelines.data.tokenizers import tokenizer_preset
 from pipelines.data.vocab import DEFAULT_STYLES
 

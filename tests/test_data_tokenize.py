@@ -192,7 +192,7 @@ def test_round_trip_preview_renders_both_sides(songs_dataset):
 
 def test_bootstrap_fills_a_dataset_from_the_rule_engines():
     from pipelines.data.dataset import read_manifest
-    from pipelines.data.preview import bootstrap_dataset
+    from pipelines.generate.corpus import bootstrap_dataset
 
     report = bootstrap_dataset("boot", "gospel", n=3, seed=2)
     assert report["kept"] == 3

@@ -1,4 +1,4 @@
-"""``python -m pipelines.data ingest|tokenize|stats|bootstrap|preview|list ...``: JSON on stdout.
+"""``python -m pipelines.data ingest|tokenize|stats|preview|list ...``: JSON on stdout.
 
     python -m pipelines.data ingest PATH(file, folder or zip)... --dataset NAME [--style STYLE] [--label mood:calm]
            [--keep-programs] [--keep-drums] [--set max_duration_min=90]
@@ -6,9 +6,10 @@
            [--set max_seq_len=2048] [--augment transpose=3 tempo_pct=10 velocity_jitter=8]
            [--valid 0.1] [--test 0.1] [--seed 0]
     python -m pipelines.data stats NAME
-    python -m pipelines.data bootstrap NAME --style gospel --n 20 [--seed 0]
     python -m pipelines.data preview NAME FILE_HASH
     python -m pipelines.data list
+
+A dataset of rule-based performances is the corpus generator's: ``python -m pipelines.generate bootstrap``.
 """
 from __future__ import annotations
 
@@ -71,16 +72,8 @@ def _stats(argv: list[str]) -> dict:
 
 
 def _bootstrap(argv: list[str]) -> dict:
-    from .preview import bootstrap_dataset
-
-    parser = ArgumentParser(prog="python -m pipelines.data bootstrap",
-                            description="Fill a dataset with the rule-based corpus generator.")
-    parser.add_argument("name")
-    parser.add_argument("--style", default="gospel")
-    parser.add_argument("--n", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    return bootstrap_dataset(args.name, args.style, args.n, args.seed)
+    raise StudioError("bootstrap belongs to the corpus generator: run python -m pipelines.generate bootstrap "
+                      + " ".join(argv or ["NAME", "--style", "gospel", "--n", "20"]))
 
 
 def _preview(argv: list[str]) -> dict:

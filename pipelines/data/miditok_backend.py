@@ -17,7 +17,7 @@ import numpy as np
 from ..common.errors import StudioError
 from ..music.midi_reader import piece_from_score
 from ..music.piece import Piece
-from .tokenizers import MidiFiles, TokenizerConfig, header_words
+from .tokenizer_base import MidiFiles, TokenizerConfig, header_words
 from .vocab import DEFAULT_STYLES, Header
 
 SPECIALS = ("PAD", "BOS", "EOS", "MASK")

@@ -1,21 +1,18 @@
-"""Listen to a dataset file next to its tokenize-then-decode round trip, and bootstrap datasets.
+"""Listen to a dataset file next to its tokenize-then-decode round trip.
 
 ``round_trip_preview(name, file_hash)`` renders the first ``max_beats`` beats of the original and of
 the decoded tokens to WAV with the studio's renderer, with the share of notes kept. The dataset's
-own tokenizer is used when it has been tokenized, else the studio tokens.
-``bootstrap_dataset(name, style, n)`` fills a dataset with the rule-based corpus generator.
+own tokenizer is used when it has been tokenized, else the studio tokens. (The rule-based corpus
+that fills a dataset, ``bootstrap_dataset``, is in ``pipelines.generate.corpus``.)
 """
 from __future__ import annotations
 
-import tempfile
 from dataclasses import replace
-from pathlib import Path
 
 from ..common.errors import StudioError
-from ..common.progress import Progress
 from ..common.paths import workspace_dir
 from ..music.piece import Piece
-from .dataset import check_name, existing_dataset, original_path, read_manifest
+from .dataset import existing_dataset, original_path, read_manifest
 
 
 def _crop(piece: Piece, max_beats: float) -> Piece:
@@ -27,8 +24,8 @@ def _crop(piece: Piece, max_beats: float) -> Piece:
 
 def round_trip_preview(name: str, file_hash: str, max_beats: float = 64.0) -> dict:
     """Render original and round trip of one file; returns wav paths, kept/total and the tokenizer."""
-    from ..music.render import render_wav
     from ..music.midi_reader import read_piece
+    from ..music.render import render_wav
     from .tokenizers import TokenizerConfig, build_tokenizer, load_tokenizer
     from .vocab import Header
 
@@ -47,27 +44,3 @@ def round_trip_preview(name: str, file_hash: str, max_beats: float = 64.0) -> di
     return {"file": entry["file"], "tokenizer": tokenizer.kind, "kept": kept, "total": total,
             "share": round(kept / total, 6) if total else 1.0, "original_wav": str(original_wav.path),
             "round_trip_wav": str(decoded_wav.path), "seconds": round(original_wav.duration_s, 2)}
-
-
-def bootstrap_dataset(name: str, style: str = "gospel", n: int = 20, seed: int = 0,
-                      progress: Progress | None = None) -> dict:
-    """Generate ``n`` rule-based performances in ``style`` and ingest them (label ``source:rules``)."""
-    from ..generate.corpus import PROGRESSIONS, write_corpus
-    from .ingest import IngestConfig, ingest
-
-    check_name(name)
-    if style not in PROGRESSIONS:
-        raise StudioError(f"the corpus generator knows the styles {', '.join(sorted(PROGRESSIONS))} (got {style!r})")
-    if not 1 <= n <= 5000:
-        raise StudioError(f"n must be 1-5000 performances (got {n})")
-    with tempfile.TemporaryDirectory(prefix="bootstrap-") as tmp:
-        def generated(fraction: float, message: str = "") -> None:
-            if progress:
-                progress(0.8 * fraction, message)
-
-        write_corpus(style, n, tmp, seed=seed, progress=generated)
-        paths = sorted(Path(tmp).glob("*.mid"))
-        report = ingest(paths, IngestConfig(dataset=name, style=style, labels=["source:rules"]))
-    if progress:
-        progress(1.0, "done")
-    return report

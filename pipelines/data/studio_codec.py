@@ -15,8 +15,9 @@ from ..common.errors import StudioError
 from ..music.chords import TOKEN_ROOTS, parse_chord
 from ..music.piece import ChordEvent, Note, Piece
 from .chord_vocab import NO_CHORD_TOKEN, SLASH_QUALITIES, chord_of_token
-from .vocab import (DUR_VALUES, GRID_OFFSETS, MAX_DUR, MAX_TIES, PITCH_HIGH, PITCH_LOW,
-                    TEMPO_BUCKETS, TICKS_PER_QUARTER, TIME_SIGNATURES, VELOCITY_LEVELS, Header)
+from .event_words import (DUR_VALUES, GRID_OFFSETS, MAX_DUR, MAX_TIES, PITCH_HIGH, PITCH_LOW,
+                          TEMPO_BUCKETS, TICKS_PER_QUARTER, TIME_SIGNATURES, VELOCITY_LEVELS, Header,
+                          label_token)
 
 if TYPE_CHECKING:
     from ..music.recognise import ProfileRecogniser
@@ -179,8 +180,6 @@ def header_tokens(vocab: "Vocabulary", piece: Piece, header: Header) -> list[str
 
 
 def _label_tokens(vocab: "Vocabulary", labels: Sequence[str]) -> list[str]:
-    from .vocab import label_token
-
     out = []
     for label in labels:
         token = label_token(label)

@@ -1,5 +1,6 @@
 """CLI: ``python -m pipelines.generate --chords CHART --style STYLE [--model M] --out out.mid [--wav out.wav]``,
-``python -m pipelines.generate corpus --style gospel --n 500 --out DIR`` and
+``python -m pipelines.generate corpus --style gospel --n 500 --out DIR``,
+``python -m pipelines.generate bootstrap NAME --style gospel --n 20`` (the corpus ingested as a dataset) and
 ``python -m pipelines.generate ship runs/<run>/best --name default --dataset NAME``. Prints JSON."""
 from __future__ import annotations
 
@@ -139,6 +140,19 @@ def _corpus(argv: list[str]) -> dict:
     return write_corpus(args.style, args.n, args.out, seed=args.seed)
 
 
+def _bootstrap(argv: list[str]) -> dict:
+    from .corpus import bootstrap_dataset
+
+    parser = ArgumentParser(prog="python -m pipelines.generate bootstrap",
+                            description="Fill a dataset with the rule-based corpus generator.")
+    parser.add_argument("name")
+    parser.add_argument("--style", default="gospel")
+    parser.add_argument("--n", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    return bootstrap_dataset(args.name, args.style, args.n, args.seed)
+
+
 def _ship(argv: list[str]) -> dict:
     from .model.ship import ship_checkpoint
 
@@ -160,6 +174,8 @@ def main(argv: list[str] | None = None) -> dict:
         return _corpus(argv[1:])
     if argv and argv[0] == "ship":
         return _ship(argv[1:])
+    if argv and argv[0] == "bootstrap":
+        return _bootstrap(argv[1:])
     return _generate(argv)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..common.errors import StudioError
+from ..common.progress import Progress
 from ..music.chords import TOKEN_ROOTS, parse_chart
 
 # A progression is a list of bars; a bar is a list of (semitones above the key, quality[, bass offset]).
@@ -178,3 +179,30 @@ def write_corpus(style: str, n: int, out_dir: str | Path, seed: int = 0,
             handle.write(json.dumps(entry) + "\n")
     return {"style": style, "n": n, "out": str(out), "files": [e["file"] for e in entries][:5] + (
         ["..."] if n > 5 else []), "index": str(out / "corpus.jsonl")}
+
+
+def bootstrap_dataset(name: str, style: str = "gospel", n: int = 20, seed: int = 0,
+                      progress: Progress | None = None) -> dict:
+    """Generate ``n`` rule-based performances in ``style`` and ingest them into dataset ``name``
+    (label ``source:rules``); returns the ingest report."""
+    import tempfile
+
+    from ..data.dataset import check_name
+    from ..data.ingest import IngestConfig, ingest
+
+    check_name(name)
+    if style not in PROGRESSIONS:
+        raise StudioError(f"the corpus generator knows the styles {', '.join(sorted(PROGRESSIONS))} (got {style!r})")
+    if not 1 <= n <= 5000:
+        raise StudioError(f"n must be 1-5000 performances (got {n})")
+    with tempfile.TemporaryDirectory(prefix="bootstrap-") as tmp:
+        def generated(fraction: float, message: str = "") -> None:
+            if progress:
+                progress(0.8 * fraction, message)
+
+        write_corpus(style, n, tmp, seed=seed, progress=generated)
+        paths = sorted(Path(tmp).glob("*.mid"))
+        report = ingest(paths, IngestConfig(dataset=name, style=style, labels=["source:rules"]))
+    if progress:
+        progress(1.0, "done")
+    return report
