@@ -38,7 +38,7 @@ CHART = "| Cmaj7 | Am7 D7 | Dm7 G7 | Cmaj7 | Fmaj7 | Bb7 | Em7 A7 | Dm7 G7 |"
 def scratch_small(folder: Path) -> Path:
     """A random-weight model of configs/train/scratch_small.yaml's shape on the studio vocabulary."""
     import yaml
-    from test_generate_model_fixtures import write_tiny_checkpoint
+    from generate_model_fixtures import write_tiny_checkpoint
 
     shape = yaml.safe_load((REPO / "configs" / "train" / "scratch_small.yaml").read_text(encoding="utf-8"))
     return write_tiny_checkpoint(folder, hidden=shape["scratch_hidden"], layers=shape["scratch_layers"],

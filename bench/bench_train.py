@@ -128,7 +128,7 @@ def gpu_memory(steps: int = 5) -> str:
     LlamaForCausalLM(config).to(torch.bfloat16).save_pretrained(folder)
     import shutil
 
-    from test_train_fixtures import write_tiny_llama
+    from train_fixtures import write_tiny_llama
 
     for file in write_tiny_llama(Path(tempfile.mkdtemp())).glob("tokenizer*"):  # a small tokenizer beside it
         shutil.copy(file, folder)
@@ -249,7 +249,7 @@ def check_offline_s() -> tuple[float, float, float]:
 def lifecycle(repeats: int) -> None:
     import statistics
 
-    from test_train_fixtures import tiny_overrides, write_dataset, write_tiny_llama
+    from train_fixtures import tiny_overrides, write_dataset, write_tiny_llama
 
     from pipelines.train.config import load_train_config
 
@@ -286,7 +286,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.lifecycle:
         return lifecycle(args.repeats)
-    from test_train_fixtures import tiny_overrides, write_dataset, write_tiny_llama
+    from train_fixtures import tiny_overrides, write_dataset, write_tiny_llama
 
     from pipelines.train.config import load_train_config
     from studio.train_tab import POLL_S

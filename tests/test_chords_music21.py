@@ -5,12 +5,11 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from music21 import harmony
 
 from chord_table import rows
 from pipelines.common.errors import StudioError
 from pipelines.music.chords import parse_chord
-
-harmony = pytest.importorskip("music21.harmony")
 
 DIFFERENT_ON_PURPOSE = {  # symbol: why the studio reads it otherwise
     "C13": "no 11th in a dominant 13th (music21 adds F)",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import shutil
 import time
 import zipfile
@@ -187,6 +188,27 @@ def _ingest_in_process(home: str, paths: list[str], queue) -> None:
         queue.put(repr(exc))
 
 
+def wait_for_lock_waiters(path: Path, count: int, workers: list, deadline_s: float = 120.0) -> set[int]:
+    """The pids the kernel's lock table (/proc/locks) shows blocked on ``path``'s flock, once
+    ``count`` of them wait there (or a worker died, or the deadline passed)."""
+    locks = Path("/proc/locks")
+    if not locks.is_file():
+        pytest.skip("the kernel's lock table (/proc/locks) is Linux's")
+    inode = os.stat(path).st_ino
+    end = time.monotonic() + deadline_s
+    while True:
+        waiting = set()
+        for line in locks.read_text().splitlines():
+            parts = line.split()
+            if "->" in parts and parts[parts.index("->") + 1] == "FLOCK":
+                pid, device = parts[parts.index("->") + 4:parts.index("->") + 6]
+                if int(device.rsplit(":", 1)[1]) == inode:
+                    waiting.add(int(pid))
+        if len(waiting) >= count or time.monotonic() > end or not all(w.is_alive() for w in workers):
+            return waiting
+        time.sleep(0.05)   # polling the table, not waiting for a guess of how long start-up takes
+
+
 def test_concurrent_ingests_neither_lose_nor_duplicate_entries(tmp_path, studio_home):
     files = [str(make_midi(tmp_path / f"f{i}.mid", 40 + i)) for i in range(12)]
     context = multiprocessing.get_context("spawn")
@@ -195,10 +217,12 @@ def test_concurrent_ingests_neither_lose_nor_duplicate_entries(tmp_path, studio_
                for i in (0, 2, 4)]
     from pipelines.data.dataset import manifest_lock
 
+    lock_file = dataset_dir("shared").parent / ".shared.lock"
     with manifest_lock(dataset_dir("shared")):   # all three queue on the lock, then write in turn
         for worker in workers:
             worker.start()
-        time.sleep(3)
+        waiting = wait_for_lock_waiters(lock_file, len(workers), workers)
+        assert waiting == {worker.pid for worker in workers}   # the kernel holds each one at the lock
         assert not (dataset_dir("shared") / "manifest.jsonl").exists()
     for worker in workers:
         worker.join(60)

@@ -47,7 +47,7 @@ def test_bad_chart_shows_an_error_not_a_traceback(studio_server, page):
 
 def test_generate_with_a_trained_checkpoint_in_the_browser(studio_server, page, tmp_path):
     """A run's checkpoint appears in the model list after ↻, and its take shows the evidence rows."""
-    from test_generate_model_fixtures import write_tiny_checkpoint
+    from generate_model_fixtures import write_tiny_checkpoint
 
     url, home = studio_server
     write_tiny_checkpoint(home / "runs" / "browser-run" / "checkpoints" / "best")
@@ -76,7 +76,7 @@ def test_a_run_started_after_the_app_is_played_through_the_api(studio_server, tm
 
     from gradio_client import Client
 
-    from test_train_fixtures import write_dataset
+    from train_fixtures import write_dataset
 
     url, home = studio_server
     write_dataset(home, name="api-set")

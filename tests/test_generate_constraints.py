@@ -17,7 +17,7 @@ from pipelines.generate.model.loading import model_cache
 from pipelines.generate.model.sampling import Sampling, TorchStepper, run_rows
 from pipelines.music.chords import parse_chart
 from pipelines.music.playing import chord_guides, playing_evidence
-from test_generate_model_fixtures import random_chart, write_tiny_checkpoint
+from generate_model_fixtures import random_chart, write_tiny_checkpoint
 
 METERS = [(4, 4), (3, 4), (5, 4), (7, 4)]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from test_generate_model_adapters import write_adapter
-from test_generate_model_fixtures import write_tiny_checkpoint
+from generate_model_fixtures import write_tiny_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 CHART = "| Dm7 | G7 | Cmaj7 | A7 |"

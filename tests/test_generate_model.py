@@ -17,7 +17,7 @@ from pipelines.generate.model.sampling import Sampling, TorchStepper, run_rows
 from pipelines.music.chords import parse_chart
 from pipelines.music.metrics import all_metrics
 from pipelines.music.midi_reader import read_midi
-from test_generate_model_fixtures import random_chart, write_tiny_checkpoint
+from generate_model_fixtures import random_chart, write_tiny_checkpoint
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipelines.generate.model import loading
-from test_generate_model_fixtures import write_tiny_checkpoint
+from generate_model_fixtures import write_tiny_checkpoint
 
 EVERY_LAYER = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 

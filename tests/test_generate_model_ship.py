@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from test_generate_model_fixtures import write_tiny_checkpoint
+from generate_model_fixtures import write_tiny_checkpoint
 
 
 def write_token_dataset(home, name: str = "mini") -> list[list[str]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from test_generate_model_fixtures import write_tiny_checkpoint
+from generate_model_fixtures import write_tiny_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -103,7 +103,7 @@ def test_the_readme_lists_every_public_action():
 
 
 def test_a_visitor_cannot_load_a_model_from_a_server_folder(guarded_studio):
-    from test_generate_model_fixtures import write_tiny_checkpoint
+    from generate_model_fixtures import write_tiny_checkpoint
 
     url, home, work = guarded_studio
     elsewhere = write_tiny_checkpoint(work / "someone-elses-model")  # a real model folder on the server

@@ -10,7 +10,7 @@ import time
 
 import pytest
 from conftest import start_studio, stop_studio
-from test_train_fixtures import write_dataset
+from train_fixtures import write_dataset
 from test_train_runs import wait_for
 
 from pipelines.train.forms import field_names, preset_values

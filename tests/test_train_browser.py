@@ -8,7 +8,7 @@ import re
 import time
 
 import pytest
-from test_train_fixtures import write_dataset
+from train_fixtures import write_dataset
 
 pytestmark = pytest.mark.browser
 

@@ -217,8 +217,7 @@ def test_ema_and_resume_marks():
 
 
 def test_samples_decode_to_midi_and_audio_with_the_dataset_tokenizer(studio_home, tmp_path):
-    pytest.importorskip("pipelines.data")
-    from test_train_fixtures import write_dataset
+    from train_fixtures import write_dataset
 
     from pipelines.train.data import read_split, read_vocab
     from pipelines.train.samples import chart_prompts, dataset_decoder, write_samples

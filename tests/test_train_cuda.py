@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_train_fixtures import tiny_overrides, write_dataset, write_tiny_llama
+from train_fixtures import tiny_overrides, write_dataset, write_tiny_llama
 
 from pipelines.train.config import load_train_config
 from pipelines.train.launcher import run_foreground

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_train_fixtures import tiny_overrides, write_dataset, write_tiny_llama
+from train_fixtures import tiny_overrides, write_dataset, write_tiny_llama
 
 from pipelines.train.checks import _mlx_importable
 from pipelines.train.config import load_train_config

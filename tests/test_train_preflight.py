@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from test_train_fixtures import tiny_overrides, write_dataset
+from train_fixtures import tiny_overrides, write_dataset
 
 from pipelines.train.checks import Machine
 from pipelines.train.config import list_presets, load_train_config

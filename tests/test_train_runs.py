@@ -14,7 +14,7 @@ import time
 import psutil
 import pytest
 import torch
-from test_train_fixtures import tiny_overrides, write_dataset, write_tiny_llama
+from train_fixtures import tiny_overrides, write_dataset, write_tiny_llama
 
 from pipelines.common.errors import StudioError
 from pipelines.train import launcher

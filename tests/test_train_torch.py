@@ -6,7 +6,7 @@ import json
 
 import pytest
 import torch
-from test_train_fixtures import tiny_overrides, write_dataset, write_tiny_llama
+from train_fixtures import tiny_overrides, write_dataset, write_tiny_llama
 
 from pipelines.train.backends.torch_models import load_checkpoint
 from pipelines.train.config import load_train_config
