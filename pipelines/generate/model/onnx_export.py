@@ -219,36 +219,23 @@ def quantize_int8(source: Path, target: Path) -> Path:
 
 def quantize_int4(source: Path, target: Path) -> Path:
     """A 4-bit copy of the graph: each MatMul becomes ``MatMulNBits`` (symmetric blocks of ``INT4_BLOCK``
-    weights along the input dimension, one float scale each; activations computed in int8)."""
-    import onnx
-    from onnx import helper, numpy_helper
-    from onnxruntime.capi._pybind_state import quantize_matmul_4bits
+    weights along the input dimension, one float scale each; activations computed in int8), written by
+    onnxruntime's own ``MatMulNBitsQuantizer``."""
+    import logging
 
-    proto = onnx.load(str(source))
-    weights = {w.name: w for w in proto.graph.initializer}
-    nodes = []
-    for node in proto.graph.node:
-        if node.op_type != "MatMul" or node.input[1] not in weights:
-            nodes.append(node)
-            continue
-        weight = numpy_helper.to_array(weights.pop(node.input[1])).astype(np.float32)
-        rows, cols = weight.shape
-        blocks = -(-rows // INT4_BLOCK)
-        weight = np.pad(weight, ((0, blocks * INT4_BLOCK - rows), (0, 0)))
-        packed = np.zeros((cols, blocks, INT4_BLOCK // 2), dtype=np.uint8)
-        scales = np.zeros((cols, blocks), dtype=np.float32)
-        quantize_matmul_4bits(packed, weight, scales, np.zeros((cols, -(-blocks // 2)), dtype=np.uint8),
-                              INT4_BLOCK, cols, rows, True)
-        name = node.input[1]
-        weights[f"{name}.q4"] = numpy_helper.from_array(packed, f"{name}.q4")
-        weights[f"{name}.scales"] = numpy_helper.from_array(scales, f"{name}.scales")
-        nodes.append(helper.make_node("MatMulNBits", [node.input[0], f"{name}.q4", f"{name}.scales"],
-                                      list(node.output), name=node.name, domain="com.microsoft", K=rows,
-                                      N=cols, bits=4, block_size=INT4_BLOCK, accuracy_level=4))
-    del proto.graph.node[:], proto.graph.initializer[:]
-    proto.graph.node.extend(nodes)
-    proto.graph.initializer.extend(weights.values())
-    onnx.save(proto, str(target))
+    import onnx
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+
+    root.handlers[:] = handlers   # its import calls logging.basicConfig(level=INFO): undone
+    root.setLevel(level)
+    logging.getLogger(MatMulNBitsQuantizer.__module__).setLevel(logging.WARNING)  # a line per MatMul
+    quantizer = MatMulNBitsQuantizer(onnx.load(str(source)), bits=4, block_size=INT4_BLOCK, is_symmetric=True,
+                                     accuracy_level=4, op_types_to_quantize=("MatMul",))
+    quantizer.process()
+    onnx.save(quantizer.model.model, str(target))
     return target
 
 
