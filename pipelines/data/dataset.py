@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Iterator
 
 from ..common.errors import StudioError
-from ..common.files import atomic_write_bytes, atomic_write_text
+from ..common.files import atomic_write_bytes, atomic_write_text, read_json
 from ..common.paths import workspace_dir
 
 DATASET_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 MANIFEST = "manifest.jsonl"
+META = "meta.json"
 
 
 def datasets_root() -> Path:
@@ -68,6 +69,12 @@ def read_manifest(folder: Path) -> list[dict]:
     if not path.is_file():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def dataset_meta(name: str) -> dict:
+    """What tokenizing wrote about dataset ``name`` (``meta.json``: tokenizer, splits, counts, the
+    round trip per file); ``{}`` when it has not been tokenized."""
+    return read_json(existing_dataset(name) / META, {}) or {}
 
 
 @contextlib.contextmanager

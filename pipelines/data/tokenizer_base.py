@@ -58,9 +58,14 @@ def tokenizer_preset(name_or_path: str | Path | None, overrides: dict | None = N
     if not path.suffix:
         path = configs_dir() / "tokenizers" / f"{name_or_path}.yaml"
     if not path.is_file():
-        known = sorted(p.stem for p in (configs_dir() / "tokenizers").glob("*.yaml"))
+        known = tokenizer_presets()
         raise StudioError(f"tokenizer preset {name_or_path} not found (presets: {', '.join(known)})")
     return load_config(TokenizerConfig, path, overrides)
+
+
+def tokenizer_presets() -> list[str]:
+    """The names of the tokenizer presets (``configs/tokenizers/*.yaml``)."""
+    return sorted(p.stem for p in (configs_dir() / "tokenizers").glob("*.yaml"))
 
 
 def header_words(style: str, labels: Sequence[str]) -> list[str]:

@@ -8,20 +8,14 @@ Heavy packages (torch, demucs, onnxruntime, basic_pitch) load only when a stage 
 """
 from __future__ import annotations
 
-from typing import Any
-
+from ..common.lazy_exports import lazy_exports
 from .config import ABConfig, stem_classes
 
-__all__ = ["ABConfig", "run_ab", "run_batch", "stem_classes"]
-
-
-def __getattr__(name: str) -> Any:  # lazy: importing the package stays light
-    if name == "run_ab":
-        from .compare import run_ab
-
-        return run_ab
-    if name == "run_batch":
-        from .batch import run_batch
-
-        return run_batch
-    raise AttributeError(name)
+# imported on first use: importing the package stays light
+_EXPORTS = {
+    "run_ab": ".compare", "run_batch": ".batch", "MAX_SONGS": ".batch",
+    "TABLE_COLUMNS": ".report", "comparison_table": ".report",
+    "SEPARATOR_MODELS": ".separate", "TRANSCRIBERS": ".transcribers",
+}
+__all__ = sorted(["ABConfig", "stem_classes", *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
