@@ -198,3 +198,21 @@ def test_a_separator_and_an_instrument_labelling_transcriber_through_the_study(s
     assert bass["n"] == 1 and bass["low"] is None  # the labelled mix has a bass score; one track, no CI
     assert summary["leakage_ratio"]["mix"]["n"] == 1
     assert {"separate_htdemucs", "transcribe_htdemucs"} <= set(summary["real_time_factor"])
+
+
+def test_separators_must_give_the_study_classes_and_extra_stems_fold_into_other():
+    import numpy as np
+
+    from pipelines.transcribe.study import study_separators, study_stems
+
+    six = ABConfig(separator="oracle", demucs_model="htdemucs_6s")
+    with pytest.raises(StudioError, match="the separator htdemucs gives no guitar, piano stem"):
+        study_separators(six, ["htdemucs"])
+    with pytest.raises(StudioError, match="separator 'demucs-typo' is not in the registry"):
+        study_separators(CFG, ["demucs-typo"])
+    assert study_separators(CFG, ["htdemucs_6s", "htdemucs_6s"]) == ["htdemucs_6s"]
+    assert study_separators(ABConfig(separator="demucs"), None) == ["htdemucs"]
+    stems = {c: np.full((4, 2), i, np.float32) for i, c in enumerate(six.stem_classes)}
+    folded = study_stems(stems, CFG.stem_classes)
+    assert set(folded) == set(CFG.stem_classes)
+    assert folded["other"][0, 0] == 2 + 4 + 5 and folded["bass"][0, 0] == 1  # other + guitar + piano

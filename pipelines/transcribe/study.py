@@ -26,7 +26,7 @@ from ..common.errors import StudioError
 from ..common.files import atomic_write_json, read_json
 from .audio import resample
 from .compare import UNPITCHED, StemRun, _stage, _transcribe_side, check_device, score_result
-from .config import ABConfig
+from .config import DEMUCS_MODELS, ABConfig, stem_classes
 from .notes import concat
 from .slakh import TrackData, list_tracks, load_track, read_track
 from .transcribers import LABELS_INSTRUMENTS, get_transcriber
@@ -37,11 +37,21 @@ CACHE_VERSION = 1  # bump when a track's result changes meaning
 
 
 def study_separators(cfg: ABConfig, separators: list[str] | None) -> list[str]:
-    """The separator models of the study: those given, else the config's Demucs model when the
-    config separates with Demucs, else none (the mix against the oracle stems alone)."""
-    if separators:
-        return list(dict.fromkeys(separators))
-    return [cfg.demucs_model] if cfg.separator == "demucs" else []
+    """The separator models of the study: those given, else the config's model when the config
+    separates, else none (the mix against the oracle stems alone). Each must give the study's
+    classes (``cfg.stem_classes``, picked by ``cfg.demucs_model``), else one sentence."""
+    chosen = list(dict.fromkeys(separators)) if separators else \
+        ([cfg.demucs_model] if cfg.separator == "demucs" else [])
+    for model in chosen:
+        if model not in DEMUCS_MODELS:
+            raise StudioError(f"separator {model!r} is not in the registry; one of "
+                              f"{', '.join(DEMUCS_MODELS)}")
+        missing = [c for c in cfg.stem_classes if c not in stem_classes(model)]
+        if missing:
+            raise StudioError(f"the separator {model} gives no {', '.join(missing)} stem but the study "
+                              f"scores {', '.join(cfg.stem_classes)} ({cfg.demucs_model}'s classes); set "
+                              "demucs_model to a model with the same stems, or leave it out")
+    return chosen
 
 
 def cache_key(cfg: ABConfig, separators: list[str], track: Path) -> str:
@@ -65,6 +75,17 @@ def _separate(data: TrackData, model: str, cfg: ABConfig, say: Progress):
         raise StudioError(f"the separator {model} gives {', '.join(sep.stems)} but the study scores "
                           f"{', '.join(cfg.stem_classes)}; list separators with the same stems")
     return sep
+
+
+def study_stems(stems: dict[str, np.ndarray], classes: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """A separator's stems in the study's classes: stems the study does not score on their own
+    (htdemucs_6s' piano and guitar in a 4-class study) are added into ``other``, where the oracle
+    side has them, so both sides hold the same instruments."""
+    out = {c: stems[c].astype(np.float32, copy=True) for c in classes}
+    for name, audio in stems.items():
+        if name not in classes and "other" in out:
+            out["other"][: len(audio)] += audio[: len(out["other"])]
+    return out
 
 
 def stem_sdrs(estimates: dict[str, np.ndarray], estimate_rate_hz: int,
@@ -103,10 +124,11 @@ def run_track(data: TrackData, cfg: ABConfig, separators: list[str], out_dir: Pa
     for i, model in enumerate(separators):
         say(0.1 * i / max(1, len(separators)), f"separating with {model}")
         sep = _separate(data, model, cfg, lambda f, m: None)
-        stem_sets[model] = ({c: sep.stems[c] for c in cfg.stem_classes}, sep.sample_rate_hz)
+        stem_sets[model] = (study_stems(sep.stems, cfg.stem_classes), sep.sample_rate_hz)
         t = _stage(timings, f"separate_{model}", t)
         sdr[model] = stem_sdrs(stem_sets[model][0], sep.sample_rate_hz, data.stems,
                                data.mix.sample_rate_hz)
+        t = _stage(timings, "sdr", t)
     stem_sets["oracle"] = (data.stems, data.mix.sample_rate_hz)
     with tempfile.TemporaryDirectory(prefix="slakh-wav-") as wav_dir:
         say(0.3, "transcribing the mix")
