@@ -44,12 +44,35 @@ def parse_args(argv: list[str] | None = None) -> StudioSettings:
 
 
 def served_folders() -> list[str]:
-    """Folders whose files the browser may fetch: shipped assets and what the studio writes for
-    people to hear or download. Never datasets/ (uploaded originals) nor listen.db (votes)."""
-    from pipelines.common.paths import workspace_dir
+    """Folders whose files the browser may fetch: what visitors make and hear (``outputs/``, the
+    listening tests' clips in ``listen/``). Never runs/, datasets/, models/, exports, listen.db nor the
+    caches: the page gets a run's samples or a dataset's plots as private copies (Gradio's own cache)."""
+    from pipelines.common.paths import served_dirs
 
-    home = workspace_dir()
-    return [str(HERE / "assets")] + [str(home / name) for name in ("outputs", "listen", "runs", "cache")]
+    return [str(path) for path in served_dirs()]
+
+
+def blocked_folders() -> list[str]:
+    """Workspace entries Gradio must neither serve nor hand out in place, whatever else allows them."""
+    from pipelines.common.paths import private_paths
+
+    return [str(path) for path in private_paths()]
+
+
+def launch_options(settings: StudioSettings) -> dict:
+    """The keyword arguments of ``demo.launch`` (the served and blocked folders among them)."""
+    return dict(
+        server_name=settings.host,
+        server_port=settings.port,
+        share=settings.share,
+        root_path=settings.root_path or None,
+        max_file_size=f"{settings.max_upload_mb}mb",
+        css_paths=[HERE / "assets" / "studio.css"],
+        allowed_paths=served_folders(),
+        blocked_paths=blocked_folders(),
+        show_error=True,
+        footer_links=["api", "gradio"],
+    )
 
 
 def _warm_up_in_background() -> None:
@@ -91,17 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.queue(default_concurrency_limit=2, max_size=64)
     if not settings.listen_only and os.environ.get("STUDIO_WARMUP", "1") != "0":
         _warm_up_in_background()
-    demo.launch(
-        server_name=settings.host,
-        server_port=settings.port,
-        share=settings.share,
-        root_path=settings.root_path or None,
-        max_file_size=f"{settings.max_upload_mb}mb",
-        css_paths=[HERE / "assets" / "studio.css"],
-        allowed_paths=served_folders(),
-        show_error=True,
-        footer_links=["api", "gradio"],
-    )
+    demo.launch(**launch_options(settings))
     return 0
 
 

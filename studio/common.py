@@ -2,10 +2,15 @@
 checking every input of every endpoint before Gradio's own conversion can fail with its internals."""
 from __future__ import annotations
 
+import atexit
 import functools
+import hashlib
 import logging
 import math
 import re
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any, Callable
 
 import gradio as gr
@@ -97,6 +102,75 @@ def ui_errors_gen(next_step: str = "") -> Callable:
         return handler
 
     return wrap
+
+
+# ---- what a guarded studio shows only after the admin password ---------------------------------
+
+def private_lists(settings: Any) -> bool:
+    """True on a studio with an admin password: the lists that name datasets, runs or server folders
+    start empty in the page (its ``/config`` is anyone's) and fill once the password is typed."""
+    return bool(getattr(settings, "admin_password", None))
+
+
+def lists_state(settings: Any) -> gr.State:
+    """This browser session's "may see the private lists": at once without an admin password, after
+    ``unlock_lists`` with one. A State lives on the server, so a client cannot set it."""
+    return gr.State(not private_lists(settings))
+
+
+def unlock_lists(settings: Any, password: Any, unlocked: gr.State, fill: Callable[[], tuple],
+                 outputs: list) -> None:
+    """Fill ``outputs`` with ``fill()`` when the admin password is typed in ``password`` (Enter or
+    leaving the field), and mark the session unlocked; a wrong one is refused like any guarded action
+    (counted, one sentence). Nothing is wired on a studio without a password."""
+    if not private_lists(settings):
+        return
+
+    @ui_errors("Type the studio's admin password")
+    def unlock(given: str | None) -> tuple:
+        if given in (None, ""):  # the field was left empty: nothing to check
+            return (gr.skip(),) * (1 + len(outputs))
+        settings.require_admin(given)
+        return (True, *fill())
+
+    gr.on([password.submit, password.blur], unlock, [password], [unlocked, *outputs],
+          show_progress="hidden", api_visibility="private")
+
+
+def published_models(settings: Any) -> list[tuple[str, str]]:
+    """The models a visitor may pick (Generate, a listening test's systems): on a guarded studio the
+    shipped and exported ones (Export in the Train tab publishes a run), never a run's own checkpoint,
+    whose name is the run id."""
+    from pipelines.generate.model.loading import list_models
+
+    models = list_models()
+    if private_lists(settings):
+        models = [(label, value) for label, value in models if not str(value).startswith("runs/")]
+    return models
+
+
+_SHOWN: list[Path] = []
+
+
+def shown_copy(path: str | Path | None) -> str | None:
+    """A private copy of a workspace file the page shows (a run's sample, a dataset's plot or
+    preview), for Gradio to copy into its cache: the folder it lives in (runs/, cache/) is never
+    served, and the copy's folder (a temp folder, a hash) names no run or dataset."""
+    if not path:
+        return None
+    source = Path(path)
+    if not source.is_file():
+        return None
+    if not _SHOWN:
+        _SHOWN.append(Path(tempfile.mkdtemp(prefix="studio-shown-")))
+        atexit.register(shutil.rmtree, _SHOWN[0], True)
+    stat = source.stat()
+    key = hashlib.sha256(f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:20]
+    copy = _SHOWN[0] / key / source.name
+    if not copy.is_file():
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, copy)
+    return str(copy)
 
 
 # ---- every input of every endpoint, checked before Gradio converts it ----------------------------

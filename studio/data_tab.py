@@ -19,7 +19,7 @@ from pipelines.generate.corpus import bootstrap_dataset
 from pipelines.data.tokenizers import tokenizer_preset
 from pipelines.data.vocab import DEFAULT_STYLES
 
-from .common import ui_errors
+from .common import lists_state, private_lists, shown_copy, ui_errors, unlock_lists
 from .settings import StudioSettings
 
 REPORT_HEADERS = ["file", "status", "reason", "notes", "duration (s)"]
@@ -95,7 +95,7 @@ def make_handlers(settings: StudioSettings):
         brief["notes_per_s"] = {k: stats["notes_per_s"][k] for k in ("mean", "median")}
         brief["pitch_range"] = [stats["pitch"]["lowest"], stats["pitch"]["highest"]]
         brief["chords"] = stats["chords"]
-        return stats.get("plot"), brief, gr.update(choices=_file_choices(dataset), value=None)
+        return shown_copy(stats.get("plot")), brief, gr.update(choices=_file_choices(dataset), value=None)
 
     @ui_errors("Fix the tokenizer settings and press Tokenize again")
     def run_tokenize(dataset: str, preset: str, max_seq_len, transpose, tempo_pct, velocity_jitter,
@@ -111,7 +111,7 @@ def make_handlers(settings: StudioSettings):
         lengths = plot_lengths(folder)
         per_file = read_json(folder / "meta.json")["round_trip"]["per_file"]
         rows = [[f["file"], f["kept"], f["total"], f["share"]] for f in per_file.values()]
-        return summary, str(lengths) if lengths else None, rows
+        return summary, shown_copy(lengths), rows
 
     @ui_errors("Pick a file of the dataset (press Analyse to list them)")
     def run_preview(dataset: str, file_hash: str, admin_password: str | None = None):
@@ -121,19 +121,19 @@ def make_handlers(settings: StudioSettings):
         result = round_trip_preview(dataset, file_hash)
         text = (f"{result['file']}: {result['kept']} of {result['total']} notes kept at the "
                 f"{result['tokenizer']} grid ({100 * result['share']:.1f} %); first {result['seconds']:.0f} s.")
-        return result["original_wav"], result["round_trip_wav"], text
+        return shown_copy(result["original_wav"]), shown_copy(result["round_trip_wav"]), text
 
     return run_ingest, run_bootstrap, run_stats, run_tokenize, run_preview
 
 
-def _upload_section() -> SimpleNamespace:
+def _upload_section(datasets: list[str]) -> SimpleNamespace:
     ui = SimpleNamespace()
     with gr.Row():
         with gr.Column(scale=3):
             ui.files = gr.File(label="MIDI files or .zip", file_count="multiple",
                                file_types=[".mid", ".midi", ".zip"], type="filepath")
         with gr.Column(scale=2):
-            ui.dataset = gr.Dropdown(label="Dataset name", choices=list_datasets(), value="my-dataset",
+            ui.dataset = gr.Dropdown(label="Dataset name", choices=datasets, value="my-dataset",
                                      allow_custom_value=True)
             ui.style = gr.Dropdown(label="Style", choices=list(DEFAULT_STYLES), value="general",
                                    allow_custom_value=True)
@@ -185,7 +185,10 @@ def build(settings: StudioSettings) -> None:
                               visible=bool(settings.admin_password),
                               info="the one this studio was started with; ingest, bootstrap, analyse, "
                                    "tokenize and preview ask for it")
-        up = _upload_section()
+        # a guarded studio names its datasets only to the admin (the page's config is anyone's)
+        up = _upload_section([] if private_lists(settings) else list_datasets())
+        unlocked = lists_state(settings)
+        unlock_lists(settings, password, unlocked, lambda: (gr.update(choices=list_datasets()),), [up.dataset])
         with gr.Accordion("Analyse", open=True):
             stats_button = gr.Button("Analyse")
             with gr.Row():
@@ -213,5 +216,5 @@ def build(settings: StudioSettings) -> None:
                         outputs=[tk.summary, tk.lengths, tk.round_trip], api_name="tokenize")
         preview_button.click(run_preview, inputs=[up.dataset, file_pick, password],
                              outputs=[original_audio, round_audio, preview_text], api_name="round_trip_preview")
-        tab.select(lambda: gr.update(choices=list_datasets()), None, up.dataset,  # made elsewhere too
-                   show_progress="hidden", api_visibility="private")
+        tab.select(lambda shown: gr.update(choices=list_datasets()) if shown else gr.skip(), unlocked,
+                   up.dataset, show_progress="hidden", api_visibility="private")  # made elsewhere too

@@ -16,7 +16,7 @@ from pipelines.music.metrics import METRIC_LABELS
 from pipelines.music.pianoroll import piano_roll_figure
 from pipelines.music.midi_reader import read_midi
 
-from .common import ui_errors
+from .common import published_models, ui_errors
 from .settings import StudioSettings
 
 STYLE_LABELS = {"Gospel": "gospel", "Mehldau": "mehldau"}
@@ -184,15 +184,15 @@ def follow_model(model: str, style: str):
     return gr.update(value=label)
 
 
-def listed_models_only(fn: Callable, index: int) -> Callable:
-    """``fn`` refusing a model the studio does not list (argument ``index``): on a guarded studio a
-    browser names a shipped model or a run's checkpoint, never a server folder."""
+def listed_models_only(fn: Callable, index: int, models: Callable = list_models) -> Callable:
+    """``fn`` refusing a model the studio does not list (argument ``index``, the list ``models()``):
+    on a guarded studio a browser names a shipped or exported model, never a server folder."""
 
     @ui_errors("Pick a model from the list (press ↻ models for checkpoints made since the page loaded)")
     @functools.wraps(fn)
     def handler(*args, **kwargs):
         model = str((args[index] if len(args) > index else kwargs.get("model")) or "rules").strip()
-        if model not in {value for _, value in list_models()}:
+        if model not in {value for _, value in models()}:
             raise StudioError(f"model {model[:60]!r} is not one this studio lists")
         return fn(*args, **kwargs)
 
@@ -216,9 +216,10 @@ def show_take(choice: str, takes: list[dict] | None):
 def build(settings: StudioSettings) -> None:
     """The Generate tab."""
     guarded = bool(settings.admin_password or settings.on_space)
-    generate_fn = listed_models_only(run_generate, 2) if guarded else run_generate
-    regenerate_fn = listed_models_only(run_regenerate, 2) if guarded else run_regenerate
-    follow_fn = listed_models_only(follow_model, 0) if guarded else follow_model
+    listed = functools.partial(published_models, settings)  # no run ids on a guarded studio's page
+    generate_fn = listed_models_only(run_generate, 2, listed) if guarded else run_generate
+    regenerate_fn = listed_models_only(run_regenerate, 2, listed) if guarded else run_regenerate
+    follow_fn = listed_models_only(follow_model, 0, listed) if guarded else follow_model
     examples = example_charts()
     by_name = {e.name: e for e in examples}
     with gr.Tab("Generate", id="generate") as tab:
@@ -237,7 +238,7 @@ def build(settings: StudioSettings) -> None:
                 style = gr.Radio(label="Style", choices=list(STYLE_LABELS), value="Gospel")
                 with gr.Row():
                     # custom values: a checkpoint made after the page loaded is taken by name (the API too)
-                    model = gr.Dropdown(label="Model", choices=list_models(), value="rules", scale=4,
+                    model = gr.Dropdown(label="Model", choices=listed(), value="rules", scale=4,
                                         allow_custom_value=True, elem_id="generate-model")
                     refresh = gr.Button("↻ models", size="sm", scale=1)
                 with gr.Row():
@@ -295,8 +296,8 @@ def build(settings: StudioSettings) -> None:
 
         outputs = [roll, audio, midi, metrics, summary, table, takes, pick, current]
         example.change(pick_example, inputs=example, outputs=[chart, style, tempo], api_name=False)
-        refresh.click(lambda: gr.update(choices=list_models()), outputs=model, api_name=False)
-        tab.select(lambda: gr.update(choices=list_models()), outputs=model, api_name=False)  # runs made meanwhile
+        refresh.click(lambda: gr.update(choices=listed()), outputs=model, api_name=False)
+        tab.select(lambda: gr.update(choices=listed()), outputs=model, api_name=False)  # runs made meanwhile
         model.input(follow_fn, inputs=[model, style], outputs=style, api_name=False)
         style.change(style_rules, inputs=style, outputs=[harmony, low, high, notes], api_name=False)
         rules = [harmony, bass_rule, guide_rule, low, high, notes]

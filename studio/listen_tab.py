@@ -14,14 +14,14 @@ from gradio.context import Context
 from pipelines.common.config import from_dict
 from pipelines.common.errors import StudioError
 from pipelines.generate.api import STYLES
-from pipelines.listen import (ListenTestConfig, chart_sets, create_test, export_csv, list_systems, list_tests,
+from pipelines.listen import (ListenTestConfig, chart_sets, create_test, export_csv, list_tests,
                               load_charts, plan_test, plan_text, results, set_status)
 from pipelines.listen.config import check_size
 from pipelines.listen.degrade import DEGRADATIONS
 from pipelines.listen.report import (breakdown_table, overall_table, pairwise_table, paragraph,
                                      participant_rows, ranking_table, screening_table)
 
-from .common import ui_errors
+from .common import published_models, ui_errors
 from .listen_participant import (RECALL_JS, STORAGE_KEY, api, build_participant_page,
                                  participant_view, show)
 from .settings import StudioSettings
@@ -66,7 +66,7 @@ def _organiser(settings: StudioSettings) -> None:
                 "every pair of systems, after playing both clips. Hidden repeated pairs and catch trials "
                 "screen the raters.")
     password = gr.Textbox(label="Admin password", type="password", visible=bool(settings.admin_password))
-    form, create, created, plan = _create_form()
+    form, create, created, plan = _create_form(settings)
     with gr.Row():
         pick = gr.Dropdown([], label="Test", allow_custom_value=False, scale=3)
         who = gr.Radio(WHO, value=WHO[0], label="Figures of", scale=2)
@@ -89,9 +89,10 @@ def _organiser(settings: StudioSettings) -> None:
     _wire_organiser(settings, password, form, created, plan, pick, who, buttons, shown, files, timer)
 
 
-def _create_form() -> tuple[list, gr.Button, gr.Markdown, gr.Markdown]:
-    """The new-test form: its inputs in ListenTestConfig order (charts file after the chart set)."""
-    systems = list_systems()
+def _create_form(settings: StudioSettings) -> tuple[list, gr.Button, gr.Markdown, gr.Markdown]:
+    """The new-test form: its inputs in ListenTestConfig order (charts file after the chart set). A
+    guarded page lists the published models (a run's checkpoint is typed as runs/<run>/<checkpoint>)."""
+    systems = published_models(settings)
     with gr.Accordion("New test", open=True):
         with gr.Row():
             name = gr.Textbox(label="Test name", value="listening test", max_length=80)

@@ -38,7 +38,7 @@ from pipelines.train.preflight import default_preset
 from pipelines.train.runs import delete_run, read_metrics, run_path
 from pipelines.train.status import check_config, loss_figure
 
-from .common import ui_errors
+from .common import lists_state, private_lists, shown_copy, ui_errors, unlock_lists
 from .settings import StudioSettings
 
 POLL_S = 1.0
@@ -67,8 +67,11 @@ def _values(names: list[str], args: tuple) -> dict[str, Any]:
     return {name: value for name, value in zip(names, args) if value not in (None, "")}
 
 
-def _refresh(run_id: str | None, smoothing: float, log_y: bool, seen: list) -> tuple:
-    """One poll: run table, details, plot (only when new metrics arrived), log tail, samples."""
+def _refresh(run_id: str | None, smoothing: float, log_y: bool, seen: list, shown: bool = True) -> tuple:
+    """One poll: run table, details, plot (only when new metrics arrived), log tail, samples; nothing
+    on a guarded studio until the admin password is typed (``shown``)."""
+    if not shown:
+        return (gr.skip(),) * 9
     rows = run_rows()
     ids = [r[0] for r in rows]
     if run_id not in ids:
@@ -88,7 +91,8 @@ def _refresh(run_id: str | None, smoothing: float, log_y: bool, seen: list) -> t
     report = report_or_none(run_id)
     key = [run_id, report["metrics_lines"], smoothing, log_y]
     plot = loss_figure(run_id, smoothing, log_y) if key != seen else gr.skip()
-    samples_md, files, wav = run_samples(run_id)
+    samples_md, files, wav = run_samples(run_id)  # shown as private copies: runs/ is never served
+    files, wav = [shown_copy(f) for f in files], shown_copy(wav)
     return (
         gr.update(value=rows),
         gr.update(choices=ids, value=run_id),
@@ -110,6 +114,7 @@ def build(settings: StudioSettings) -> None:
     first = default_preset()
     first = first if first in presets else None
     start_values = preset_values(first)
+    private = private_lists(settings)  # a guarded studio's page names no dataset, run or server folder
     with gr.Tab("Train", id="train") as tab:
         gr.Markdown(
             "Pick a dataset, a preset and a base model, adjust any setting, check the command and press "
@@ -119,12 +124,12 @@ def build(settings: StudioSettings) -> None:
         # 1. pickers and the form (one widget per TrainConfig field)
         with gr.Row():
             dataset = gr.Dropdown(
-                label="Dataset", choices=list_datasets(), value=None, allow_custom_value=True
+                label="Dataset", choices=[] if private else list_datasets(), value=None, allow_custom_value=True
             )
             preset = gr.Dropdown(label="Preset", choices=presets, value=first)
             base_model = gr.Dropdown(
                 label="Base model (local folder or hub id)",
-                choices=base_model_choices(),
+                choices=_public_bases() if private else base_model_choices(),
                 value=start_values["base_model"] or None,
                 allow_custom_value=True,
             )
@@ -148,12 +153,12 @@ def build(settings: StudioSettings) -> None:
         # 2. runs: list, controls, live view
         gr.Markdown("### Runs (every past run; a new run waits in the queue while another trains)")
         runs_table = gr.Dataframe(
-            label="Runs", headers=RUN_COLUMNS, value=run_rows(), interactive=False, wrap=True,
+            label="Runs", headers=RUN_COLUMNS, value=[] if private else run_rows(), interactive=False, wrap=True,
             elem_id="train-runs",
         )
         with gr.Row():
             run_pick = gr.Dropdown(
-                label="Run", choices=run_ids(), value=None, scale=3, allow_custom_value=True
+                label="Run", choices=[] if private else run_ids(), value=None, scale=3, allow_custom_value=True
             )
             continue_preset = gr.Dropdown(
                 label="Continue with preset",
@@ -168,7 +173,8 @@ def build(settings: StudioSettings) -> None:
             resume_button = gr.Button("Resume")
             continue_button = gr.Button("Continue as new run")
             delete_button = gr.Button("Delete", variant="stop")
-        details = gr.Markdown("No runs yet: start one above.", elem_id="train-details")
+        details = gr.Markdown("The runs show once the admin password is typed above (Enter)." if private
+                              else "No runs yet: start one above.", elem_id="train-details")
         with gr.Row():
             smoothing = gr.Slider(label="EMA smoothing", minimum=0.0, maximum=0.99, step=0.01, value=0.6)
             log_y = gr.Checkbox(label="Log-scale loss", value=True)
@@ -182,7 +188,7 @@ def build(settings: StudioSettings) -> None:
             sample_files = gr.File(label="Sample MIDI and audio", file_count="multiple", interactive=False)
         with gr.Accordion("Compare runs: loss curves overlaid, config side by side", open=False):
             with gr.Row():
-                compare_pick = gr.Dropdown(label="Runs to compare (two or more)", choices=run_ids(),
+                compare_pick = gr.Dropdown(label="Runs to compare (two or more)", choices=[] if private else run_ids(),
                                            multiselect=True, scale=4, allow_custom_value=True)  # API: any run
                 compare_button = gr.Button("Compare", scale=1)
             compare_plot = gr.Plot(label="Loss of the chosen runs", elem_id="train-compare-plot")
@@ -198,6 +204,7 @@ def build(settings: StudioSettings) -> None:
                 hub_token = gr.Textbox(label="Hub token (only for a push)", type="password", max_lines=1)
             export_button = gr.Button("Export")
         seen = gr.State([None, 0, 0.6, True])
+        unlocked = lists_state(settings)
         timer = gr.Timer(POLL_S)
 
         # 3. wiring
@@ -206,14 +213,18 @@ def build(settings: StudioSettings) -> None:
             values = preset_values(name)
             return [gr.update(value=values[n]) for n in names[1:]] + [form_estimate(name, {})]
 
-        def lists():
-            """Every list read again from disk: datasets, base models, runs (when shown, after actions)."""
+        def lists(shown: bool = True):
+            """Every list read again from disk: datasets, base models, runs (when shown, after actions;
+            on a guarded studio once the admin password was typed)."""
+            if not shown:
+                return (gr.skip(),) * 5
             ids = run_ids()
             return (gr.update(choices=list_datasets()), gr.update(choices=base_model_choices()),
                     gr.update(choices=ids), gr.update(value=run_rows()), gr.update(choices=ids))
 
         @ui_errors("Pick two or more runs")
-        def compare(chosen: list[str] | None, smoothing_value: float, log_scale: bool):
+        def compare(chosen: list[str] | None, smoothing_value: float, log_scale: bool, pw: str | None = None):
+            _check_admin(settings, pw)  # the runs' configs name datasets and server folders
             headers, rows = config_diff(list(chosen or []))
             figure = compare_figure(list(chosen), smoothing_value, log_scale)
             return figure, gr.update(value=rows or [["(no setting differs)"] + [""] * len(chosen)],
@@ -238,7 +249,8 @@ def build(settings: StudioSettings) -> None:
             return result["command"], gr.update(choices=run_ids(), value=result["run_id"])
 
         @ui_errors("Pick a run from the list")
-        def run_status(run_id: str) -> dict:
+        def run_status(run_id: str, pw: str | None = None) -> dict:
+            _check_admin(settings, pw)
             report = report_or_none(run_id)
             if report is None:
                 raise StudioError("no run chosen")
@@ -272,8 +284,9 @@ def build(settings: StudioSettings) -> None:
         dataset.change(estimate, [preset, *inputs], expected,
                        show_progress="hidden")
         list_outputs = [dataset, base_model, run_pick, runs_table, compare_pick]
-        tab.select(lists, None, list_outputs, show_progress="hidden", api_visibility="private")
-        compare_button.click(compare, [compare_pick, smoothing, log_y], [compare_plot, compare_table],
+        tab.select(lists, unlocked, list_outputs, show_progress="hidden", api_visibility="private")
+        unlock_lists(settings, password, unlocked, lists, list_outputs)
+        compare_button.click(compare, [compare_pick, smoothing, log_y, password], [compare_plot, compare_table],
                              api_name="compare_runs")
         export_button.click(
             export, [run_pick, password, export_name, export_ckpt, hub_repo, hub_token], command
@@ -302,11 +315,11 @@ def build(settings: StudioSettings) -> None:
                             api_name="delete_run")
         status_json = gr.JSON(visible=False)
         status_button = gr.Button("Status", visible=False)  # the run_status endpoint, for gradio_client
-        status_button.click(run_status, run_pick, status_json, api_name="run_status")
+        status_button.click(run_status, [run_pick, password], status_json, api_name="run_status")
         outputs = [runs_table, run_pick, details, plot, log_box, samples_md, sample_files, sample_audio, seen]
         timer.tick(
             _refresh,
-            [run_pick, smoothing, log_y, seen],
+            [run_pick, smoothing, log_y, seen, unlocked],
             outputs,
             show_progress="hidden",
             api_visibility="private",
@@ -315,11 +328,18 @@ def build(settings: StudioSettings) -> None:
         for control in (smoothing, log_y):
             control.change(
                 _refresh,
-                [run_pick, smoothing, log_y, seen],
+                [run_pick, smoothing, log_y, seen, unlocked],
                 outputs,
                 show_progress="hidden",
                 api_visibility="private",
             )
+
+
+def _public_bases() -> list[str]:
+    """The base models a guarded page may name: the presets' hub ids, no server folder."""
+    from pathlib import Path
+
+    return [choice for choice in base_model_choices() if not Path(choice).is_absolute()]
 
 
 def json_text(result: Any) -> str:

@@ -203,13 +203,24 @@ def test_bootstrap_fills_a_dataset_from_the_rule_engines():
         bootstrap_dataset("boot", "polka", n=3)
 
 
-def test_plots_sit_in_a_served_folder_wherever_the_workspace_is(monkeypatch, tmp_path):
-    """A Docker studio keeps its workspace in /data, outside the app's folder and the temp folder: Gradio
-    hands the browser only files from the folders the app serves."""
+def test_plots_reach_the_page_as_private_copies_wherever_the_workspace_is(monkeypatch, tmp_path):
+    """A Docker studio keeps its workspace in /data, outside the app's folder and the temp folder: the
+    plots' folder is never served (its path names the dataset); the page gets a copy in a temp folder,
+    which Gradio copies into its cache."""
     import importlib.util
+    import tempfile
+
+    from studio.common import shown_copy
 
     monkeypatch.setenv("STUDIO_HOME", "/data")
     spec = importlib.util.spec_from_file_location("studio_app", Path(__file__).resolve().parents[1] / "app.py")
     app = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(app)
-    assert any(plots_dir("songs").is_relative_to(folder) for folder in map(Path, app.served_folders()))
+    assert not any(plots_dir("songs").is_relative_to(folder) for folder in map(Path, app.served_folders()))
+    assert any(plots_dir("songs").is_relative_to(folder) for folder in map(Path, app.blocked_folders()))
+    plot = tmp_path / "songs" / "stats.png"
+    plot.parent.mkdir()
+    plot.write_bytes(b"a plot")
+    copy = Path(shown_copy(plot))
+    assert copy.is_relative_to(Path(tempfile.gettempdir())) and copy.read_bytes() == b"a plot"
+    assert "songs" not in str(copy.parent) and copy != plot

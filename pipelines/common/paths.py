@@ -45,6 +45,29 @@ def move_legacy_workspace() -> list[str]:
     return moved
 
 
+# What the browser may fetch straight from the workspace (Gradio's ``allowed_paths``): the takes and
+# transcriptions visitors make (``outputs/``) and the clips of listening tests (``listen/<test>/clips``).
+# Nothing else: a file the page shows from another folder (a run's sample, a dataset's plot) reaches
+# it as a private copy (``studio.common.shown_copy``), never from its own folder.
+SERVED_ENTRIES = ("outputs", "listen")
+# What is never served nor handed to Gradio in place (``blocked_paths``): the admin's datasets, runs
+# (checkpoints, configs, logs), exported models, listening-test exports and votes, and the caches.
+PRIVATE_ENTRIES = ("datasets", "runs", "models", "listen-exports", "listen.db", "listen.db-wal",
+                   "listen.db-shm", "cache", ".cache")
+
+
+def served_dirs() -> list[Path]:
+    """The workspace folders the browser may fetch from (``SERVED_ENTRIES``)."""
+    home = workspace_dir()
+    return [home / name for name in SERVED_ENTRIES]
+
+
+def private_paths() -> list[Path]:
+    """The workspace entries never served (``PRIVATE_ENTRIES``)."""
+    home = workspace_dir()
+    return [home / name for name in PRIVATE_ENTRIES]
+
+
 def assets_dir() -> Path:
     """Shipped soundfonts, example charts and MIDI."""
     return REPO_ROOT / "assets"
