@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -218,9 +219,28 @@ def generate(cfg: GenerateConfig, progress: Progress | None = None, midi_path: s
     result = GenerateResult(cfg, chart, first.piece, first.midi_path, first.wav_path, first.metrics,
                             {k: round(v, 4) for k, v in timings.items()}, takes, decoding, corpus)
     for take in takes:
-        atomic_write_json(take.midi_path.with_suffix(".json"),
-                          {**result.summary(), **take.summary(), "tokens": take.tokens, "config": asdict(cfg)})
+        atomic_write_json(take.midi_path.with_suffix(".json"), saved_take(result, take))
     return result
+
+
+def saved_take(result: GenerateResult, take: Take) -> dict:
+    """What a take's ``.json`` holds: its summary, words and settings, with file names instead of
+    server paths (the file sits in a served folder beside the MIDI and WAV it names)."""
+    def name(path) -> str | None:
+        return Path(path).name if path else None
+
+    out = {**result.summary(), **take.summary(), "tokens": take.tokens, "config": asdict(result.config)}
+    out["midi"], out["wav"] = name(out["midi"]), name(out["wav"])
+    for variation in out.get("variations", []):
+        variation["midi"], variation["wav"] = name(variation["midi"]), name(variation["wav"])
+    if "decoding" in out:
+        out["decoding"] = {k: v for k, v in out["decoding"].items() if k != "checkpoint"}
+    config = out["config"]
+    for key in ("out_dir", "primer_midi", "regenerate_from"):
+        config[key] = name(config[key])
+    if config["model"] not in MODELS and Path(config["model"]).is_absolute():
+        config["model"] = Path(config["model"]).name
+    return out
 
 
 def _play(chart: Chart, cfg: GenerateConfig, report: Progress) -> tuple:
@@ -268,5 +288,5 @@ def _write_take(piece: Piece, midi_path: Path, wav_path: Path | None, cfg: Gener
 
 
 def _default_out_dir(cfg: GenerateConfig) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{int(time.time() * 1000) % 1000:03d}"
-    return workspace_dir() / "outputs" / f"{stamp}-{cfg.style}-{cfg.seed}"
+    # a served folder: its name cannot be guessed from another visitor's take
+    return workspace_dir() / "outputs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{cfg.style}-{secrets.token_hex(8)}"
