@@ -249,8 +249,11 @@ def build(settings: StudioSettings) -> None:
             return result["command"], gr.update(choices=run_ids(), value=result["run_id"])
 
         @ui_errors("Pick a run from the list")
-        def run_status(run_id: str, pw: str | None = None) -> dict:
-            _check_admin(settings, pw)
+        def run_status(run_id: str, admin_password: str | None = None) -> dict:
+            """A run's status and its last 50 metrics rows (the run_status API endpoint)."""
+            _check_admin(settings, admin_password)
+            if not isinstance(run_id, str):
+                raise StudioError(f"run_id must be a run's name (got {type(run_id).__name__})")
             report = report_or_none(run_id)
             if report is None:
                 raise StudioError("no run chosen")
@@ -313,9 +316,7 @@ def build(settings: StudioSettings) -> None:
         )
         delete_button.click(action(delete_run, "Pick a run"), [run_pick, password], acted,
                             api_name="delete_run")
-        status_json = gr.JSON(visible=False)
-        status_button = gr.Button("Status", visible=False)  # the run_status endpoint, for gradio_client
-        status_button.click(run_status, [run_pick, password], status_json, api_name="run_status")
+        gr.api(run_status, api_name="run_status")  # for gradio_client: no component on the page
         outputs = [runs_table, run_pick, details, plot, log_box, samples_md, sample_files, sample_audio, seen]
         timer.tick(
             _refresh,
