@@ -96,6 +96,13 @@ class PasswordGate:
                      state.failures)
         raise AccessRefused(WRONG)
 
+    def refused_lately(self, client: str = "local") -> bool:
+        """True while ``client``'s last try was wrong (or it must wait): a background refresh then
+        stays quiet instead of counting the same wrong password again every few seconds."""
+        with self._lock:
+            state = self._clients.get(client)
+            return state is not None and (state.failures > 0 or self.clock() < state.blocked_until)
+
     def _matches(self, given: object) -> bool:
         if not isinstance(given, str):
             return False

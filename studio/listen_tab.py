@@ -205,6 +205,8 @@ def _wire_organiser(settings: StudioSettings, password: gr.Textbox, form: list, 
         return on_show(pw, test_id, group, request)
 
     def on_tick(pw: str, test_id: str | None, group: str, request: gr.Request) -> tuple:
+        if not test_id or settings.refused_lately(request):  # a wrong password counts once, not every tick
+            return (gr.skip(),) * len(shown)
         try:  # a live refresh stays quiet: errors show when the organiser acts
             return on_show.__wrapped__(pw, test_id, group, request)
         except StudioError:

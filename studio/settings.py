@@ -34,6 +34,11 @@ class StudioSettings:
         request = request if request is not None else current_request()
         self.gate.check(password, client_key(request, behind_proxy=self.on_space))
 
+    def refused_lately(self, request: object | None = None) -> bool:
+        """True while this client's last admin password was wrong (see PasswordGate.refused_lately)."""
+        request = request if request is not None else current_request()
+        return self.gate.refused_lately(client_key(request, behind_proxy=self.on_space))
+
     def check_admin(self, password: object, request: object | None = None) -> bool:
         """True when no admin password is configured or ``password`` matches it (see require_admin)."""
         try:

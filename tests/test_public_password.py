@@ -73,6 +73,22 @@ def test_an_empty_field_is_refused_but_not_counted_as_a_guess():
     assert refused(gate, PASSWORD) is None
 
 
+def test_a_background_refresh_counts_a_wrong_password_once():
+    """The Listen tab's results refresh every few seconds with the typed password: after one wrong
+    try it stays quiet (refused_lately) instead of locking the organiser out by counting each tick."""
+    clock = Clock()
+    gate = PasswordGate(PASSWORD, clock=clock)
+    assert not gate.refused_lately("1.2.3.4")
+    assert "wrong" in refused(gate, "typo")
+    for _ in range(30):  # what the tick does: ask first, check only when the last try was right
+        clock.now += 10
+        if not gate.refused_lately("1.2.3.4"):
+            refused(gate, "typo")
+    assert gate._clients["1.2.3.4"].failures == 1
+    assert refused(gate, PASSWORD) is None and not gate.refused_lately("1.2.3.4")
+    assert not gate.refused_lately("10.0.0.7")
+
+
 def test_one_client_guessing_does_not_lock_out_another():
     gate = PasswordGate(PASSWORD, clock=Clock())
     for _ in range(30):
