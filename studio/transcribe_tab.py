@@ -1,7 +1,7 @@
 """Transcribe A/B tab: the mix vs Demucs stems vs oracle stems, transcribed and scored side by side.
 
-Everything is done by ``pipelines.transcribe`` (run_ab, run_batch, the piano-roll overlay); this
-module lays out widgets, turns a result into rows and files, and names the endpoints.
+Everything is done by ``pipelines.transcribe`` (run_ab, run_batch, run_slakh: each writes its own
+files); this module lays out widgets, shows what they wrote, and names the endpoints.
 """
 from __future__ import annotations
 
@@ -12,13 +12,8 @@ from typing import Any
 
 import gradio as gr
 
-from pipelines.common.config import load_config
-from pipelines.common.errors import StudioError
-from pipelines.common.paths import configs_dir, workspace_dir
-from pipelines.transcribe.config import ABConfig
-from pipelines.transcribe.report import TABLE_COLUMNS
-from pipelines.transcribe.separate import SEPARATOR_MODELS
-from pipelines.transcribe.transcribers import TRANSCRIBERS
+from pipelines.common import StudioError, configs_dir, load_config, workspace_dir
+from pipelines.transcribe import ABConfig, SEPARATOR_MODELS, TABLE_COLUMNS, TRANSCRIBERS
 
 from .common import ui_errors, without_paths
 from .settings import StudioSettings
@@ -139,8 +134,7 @@ def _run_handler(settings: StudioSettings):
     @ui_errors("Check the input and the settings, then run again")
     def on_run(path_in, ref_in, sep, trans, onset_t, frame_t, min_ms, excerpt_s, preset_name,
                device="auto", progress=gr.Progress()):
-        from pipelines.transcribe.compare import run_ab
-        from pipelines.transcribe.report import comparison_table
+        from pipelines.transcribe import comparison_table, run_ab
 
         path = _file_path(path_in)
         if not path:
@@ -206,7 +200,9 @@ def build(settings: StudioSettings) -> None:
                       [separator, transcriber, onset, frame, min_note, excerpt, device], api_name=False)
         side.change(lambda report, chosen: _slot_updates(report, chosen), [report_state, side],
                     slot_outputs, api_name=False, show_progress="hidden")
-        _build_batch(settings, [separator, transcriber, onset, frame, min_note, excerpt, preset, device])
+        form = [separator, transcriber, onset, frame, min_note, excerpt, preset, device]
+        _build_batch(settings, form)
+        _build_study(settings, form)
 
 
 def _build_batch(settings: StudioSettings, form: list) -> None:
@@ -226,7 +222,7 @@ def _build_batch(settings: StudioSettings, form: list) -> None:
         @ui_errors("Upload multi-track MIDI files or a zip of them")
         def on_batch(uploads, sep, trans, onset_t, frame_t, min_ms, excerpt_s, preset_name,
                      device="auto", progress=gr.Progress()):
-            from pipelines.transcribe.batch import MAX_SONGS, run_batch
+            from pipelines.transcribe import MAX_SONGS, run_batch
 
             paths = [p for p in (_file_path(u) for u in (uploads or [])) if p]
             if not paths:
@@ -247,6 +243,73 @@ def _build_batch(settings: StudioSettings, form: list) -> None:
 
         go.click(on_batch, [files] + form,
                  [batch_summary, pooled, csv_file, pooled_file, json_file], api_name="transcribe_batch")
+
+
+def _study_dir(folder: str) -> Path:
+    """One output folder per split folder, so running the study again resumes from its cache."""
+    import hashlib
+
+    digest = hashlib.sha256(str(Path(folder).expanduser().resolve()).encode()).hexdigest()[:12]
+    return workspace_dir() / "outputs" / "transcribe" / f"slakh-{Path(folder).name}-{digest}"
+
+
+def _study_summary(out: dict) -> str:
+    rtf = ", ".join(f"{k} {v:.3f}" for k, v in out["real_time_factor"].items())
+    skipped = "".join(f"\n\n- skipped {s['track']}: {without_paths(s['reason'])}" for s in out["skipped"])
+    return (f"Scored {out['scored']} of {out['tracks']} tracks ({out['cached']} from the cache) in "
+            f"{out['seconds']:.1f} s. {out['mix_scoring']}\n\nReal-time factor per stage: {rtf}. "
+            f"Intervals: paired bootstrap 95 % over tracks.{skipped}")
+
+
+def _study_handler(settings: StudioSettings):
+    """The study handler: run_slakh writes the report; this shows its summary, table, chart, files."""
+
+    @ui_errors("Give a Slakh2100 split folder on this server")
+    def on_study(path, chosen, first_n, admin_password, sep, trans, onset_t, frame_t, min_ms,
+                 excerpt_s, preset_name, device="auto", progress=gr.Progress()):
+        from pipelines.transcribe import run_slakh
+
+        settings.require_admin(admin_password)
+        folder = str(path or "").strip()
+        if not folder:
+            raise StudioError("type the path of a Slakh2100 split folder on this server first")
+        cfg = _config(preset_name, sep, trans, onset_t, frame_t, min_ms, excerpt_s, settings, device)
+        out_dir = _study_dir(folder)
+        out = run_slakh(folder, cfg, out_dir, separators=chosen or None, max_tracks=int(first_n or 0) or None,
+                        progress=lambda f, d: progress(f, desc=d),
+                        command=f"studio Transcribe A/B tab: Slakh2100 study of {Path(folder).name}")
+        keep = ("class", "comparison", "metric", "mean", "low", "high", "n")
+        rows = [[_cell(r.get(k)) for k in keep] for r in out["differences"] if r["mean"] is not None]
+        reports = ("scores_csv", "differences_csv", "sdr_csv")
+        files = [str(out_dir / "study.json")] + [out["files"][k] for k in reports if out["files"][k]]
+        return _study_summary(out), gr.update(value=rows, headers=list(keep)), out["files"]["chart"], files
+
+    return on_study
+
+
+def _build_study(settings: StudioSettings, form: list) -> None:
+    """The Slakh2100 study over a split folder on this server (the admin's: it reads server folders)."""
+    with gr.Accordion("Slakh2100 study: a split folder on this server", open=False):
+        gr.Markdown("Each track's own stems are the oracle and its MIDI the reference; every track is "
+                    "cached, so a stopped study run again goes on where it stopped.")
+        with gr.Row():
+            folder = gr.Textbox(label="Slakh2100 split folder on this server (e.g. "
+                                      "slakh2100_flac_redux/test)", elem_id="transcribe-slakh-folder")
+            models = gr.CheckboxGroup(list(SEPARATOR_MODELS), label="Separators to compare (with their "
+                                      "weights on this server)")
+            max_tracks = gr.Number(value=0, minimum=0, precision=0, label="Only the first N tracks (0 = all)")
+            password = gr.Textbox(label="Admin password (the study reads server folders)", type="password",
+                                  visible=bool(settings.admin_password))
+        go = gr.Button("Run the study", elem_id="transcribe-slakh-run")
+        summary = gr.Markdown()
+        table = gr.Dataframe(label="Differences (mean over tracks, 95 % interval)", interactive=False,
+                             wrap=True)
+        chart = gr.Image(label="Differences with their intervals", type="filepath", interactive=False)
+        files = gr.File(label="Report (JSON, CSV)", file_count="multiple", interactive=False)
+
+        on_study = _study_handler(settings)
+        go.click(on_study, [folder, models, max_tracks, password] + form, [summary, table, chart, files],
+                 api_name="transcribe_slakh")
 
 
 def _cell(value: Any) -> Any:

@@ -42,3 +42,25 @@ def test_cuda_on_a_machine_without_one_is_one_sentence():
         pytest.skip("this machine has a CUDA GPU")
     with pytest.raises(StudioError, match="no CUDA GPU"):
         check_device("cuda")
+
+
+def test_the_tab_runs_the_slakh_study_for_the_admin_and_resumes(tmp_path, monkeypatch):
+    import gradio as gr
+
+    from slakh_fixture import band_song, slakh_split
+
+    split = slakh_split(tmp_path / "test", [band_song(s) for s in range(2)])
+    monkeypatch.setattr(tab, "_study_dir", lambda folder: tmp_path / "study")
+    on_study = tab._study_handler(StudioSettings(admin_password="s3cret-pass"))
+    form = ["oracle:htdemucs", "basic-pitch", 0.5, 0.3, 127.7, 0, tab.PRESET_NONE, "cpu"]
+    with pytest.raises(gr.Error, match="admin password"):
+        on_study(str(split), [], 0, "wrong", *form, progress=lambda fraction, desc=None: None)
+    assert not (tmp_path / "study").exists()
+    text, table, chart, files = on_study(str(split), [], 0, "s3cret-pass", *form,
+                                         progress=lambda fraction, desc=None: None)
+    assert text.startswith("Scored 2 of 2 tracks (0 from the cache)") and "labels no instruments" in text
+    assert str(tmp_path) not in text and Path(chart).is_file()
+    assert {Path(f).name for f in files} == {"study.json", "study_scores.csv", "study_differences.csv"}
+    assert any(row[:2] == ["all pitched", "oracle - mix"] for row in table["value"])
+    again = on_study(str(split), [], 0, "s3cret-pass", *form, progress=lambda fraction, desc=None: None)
+    assert again[0].startswith("Scored 2 of 2 tracks (2 from the cache)")

@@ -3,6 +3,7 @@ and every stem (basic-pitch, plug-in transcribers), and score each side with mir
 
     from pipelines.transcribe import ABConfig, run_ab
     result = run_ab("song.mid", ABConfig(separator="oracle", excerpt_s=30), "out/")
+    study = run_slakh("slakh2100_flac_redux/test", ABConfig(), "study/")  # the Slakh2100 study
 
 Heavy packages (torch, demucs, onnxruntime, basic_pitch) load only when a stage needs them.
 """
@@ -15,7 +16,7 @@ from .config import ABConfig, stem_classes
 _EXPORTS = {
     "run_ab": ".compare", "run_batch": ".batch", "MAX_SONGS": ".batch",
     "TABLE_COLUMNS": ".report", "comparison_table": ".report",
-    "SEPARATOR_MODELS": ".separate", "TRANSCRIBERS": ".transcribers",
+    "SEPARATOR_MODELS": ".separate", "TRANSCRIBERS": ".transcribers", "run_slakh": ".study",
 }
 __all__ = sorted(["ABConfig", "stem_classes", *_EXPORTS])
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
