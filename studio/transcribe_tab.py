@@ -248,9 +248,11 @@ def _build_batch(settings: StudioSettings, form: list) -> None:
 def _study_dir(folder: str) -> Path:
     """One output folder per split folder, so running the study again resumes from its cache."""
     import hashlib
+    import re
 
-    digest = hashlib.sha256(str(Path(folder).expanduser().resolve()).encode()).hexdigest()[:12]
-    return workspace_dir() / "outputs" / "transcribe" / f"slakh-{Path(folder).name}-{digest}"
+    digest = hashlib.sha256(folder.rstrip("/").encode("utf-8", "replace")).hexdigest()[:12]
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", Path(folder).name)[:40]
+    return workspace_dir() / "outputs" / "transcribe" / f"slakh-{name}-{digest}"
 
 
 def _study_summary(out: dict) -> str:

@@ -57,7 +57,11 @@ class TrackData:
 def list_tracks(folder: str | Path, max_tracks: int = MAX_TRACKS) -> list[Path]:
     """The ``Track*`` folders of a split folder (or the folder itself when it is one track), by name."""
     folder = Path(folder)
-    if not folder.is_dir():
+    try:
+        is_dir = folder.is_dir()
+    except (OSError, ValueError):  # a name the file system cannot hold (a NUL byte, too long)
+        is_dir = False
+    if not is_dir:
         raise StudioError(f"{folder.name} is not a folder; give a Slakh2100 split folder (e.g. "
                           "slakh2100_flac_redux/test) or one TrackNNNNN folder")
     if (folder / "metadata.yaml").is_file() or (folder / "mix.flac").is_file():
