@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import gradio as gr
-from gradio.context import Context
 
 from pipelines.common.errors import StudioError
 from pipelines.listen import AlreadyVoted, join, progress, record_play, results, vote
@@ -32,8 +31,16 @@ class ParticipantView:
 
     test_id: gr.State
     code_box: gr.Textbox
+    recall: gr.Textbox  # hidden and written by no event: the page load's input (see on_page_load)
     outputs: list
     remember: dict      # the keyword arguments of a ``.then`` that keeps the code in the browser
+
+    def on_page_load(self, fn, outputs: list, test_id: str = "") -> None:
+        """Run ``fn(code)`` when the page loads, with the participant code the browser keeps
+        (``RECALL_JS``), then keep it. ``gr.on`` without triggers runs on load and on changes of its
+        inputs, and no event writes ``recall``, so this runs once per page load."""
+        gr.on(None, fn, inputs=[self.recall], outputs=outputs, js=RECALL_JS % (test_id, STORAGE_KEY),
+              api_visibility="private").then(**self.remember)
 
 
 # The browser keeps each test's participant code in localStorage (and in the page URL), so a reload
@@ -88,6 +95,7 @@ def participant_view(settings: StudioSettings, fixed_test_id: str = "") -> Parti
                               interactive=False, buttons=["copy"])
     with gr.Column(visible=False) as done_col:
         done = gr.Markdown(elem_id="listen-done")
+    recall = gr.Textbox(visible=False)
     outputs = [header, join_col, pair_col, done_col, where, audio_a, audio_b, missing, choice, comment, done,
                token, pair_id, code_box]
 
@@ -141,7 +149,7 @@ def participant_view(settings: StudioSettings, fixed_test_id: str = "") -> Parti
         for gradio_event, play_event in PLAY_EVENTS:  # straight to the server: its clock times the play
             getattr(audio, gradio_event)(play_handler(side, play_event), [test_id, token, pair_id], [missing],
                                          queue=False, show_progress="hidden", **private)
-    return ParticipantView(test_id, code_box, outputs, remember)
+    return ParticipantView(test_id, code_box, recall, outputs, remember)
 
 
 def show(test_id: str, token: str) -> tuple:
@@ -187,9 +195,7 @@ def build_participant_page(settings: StudioSettings) -> None:
     test_id = settings.listen_only or ""
     describe_test(test_id)  # refuses to launch for an unknown test, with the sentence that says so
     view = participant_view(settings, test_id)
-    Context.root_block.load(ui_errors()(lambda code: show(test_id, code)), inputs=[view.code_box],
-                            outputs=view.outputs, js=RECALL_JS % (test_id, STORAGE_KEY),
-                            api_visibility="private").then(**view.remember)
+    view.on_page_load(ui_errors()(lambda code: show(test_id, code)), view.outputs, test_id)
     api(settings)
 
 

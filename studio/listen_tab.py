@@ -22,8 +22,7 @@ from pipelines.listen.report import (breakdown_table, overall_table, pairwise_ta
                                      participant_rows, ranking_table, screening_table)
 
 from .common import published_models, ui_errors
-from .listen_participant import (RECALL_JS, STORAGE_KEY, api, build_participant_page,
-                                 participant_view, show)
+from .listen_participant import api, build_participant_page, participant_view, show
 from .settings import StudioSettings
 
 __all__ = ["build", "build_participant_page"]
@@ -53,10 +52,8 @@ def build(settings: StudioSettings) -> None:
         select = [gr.Tabs(selected="listen")] if tabs else []
         return (gr.Column(visible=False), gr.Column(visible=True), *select, test_id, *show(test_id, code))
 
-    Context.root_block.load(ui_errors("Check the test link")(route), inputs=[view.code_box],
-                            outputs=[organiser, participant_col, *([tabs] if tabs else []), view.test_id,
-                                     *view.outputs],
-                            js=RECALL_JS % ("", STORAGE_KEY), api_visibility="private").then(**view.remember)
+    view.on_page_load(ui_errors("Check the test link")(route),
+                      [organiser, participant_col, *([tabs] if tabs else []), view.test_id, *view.outputs])
 
 
 def _organiser(settings: StudioSettings) -> None:
@@ -230,8 +227,8 @@ def _wire_organiser(settings: StudioSettings, password: gr.Textbox, form: list, 
 
     private = dict(api_visibility="private")
     viewing = [password, pick, who]
-    for widget in form:
-        widget.change(on_plan, form, [plan], show_progress="hidden", queue=False, **private)  # cheap
+    # on load and on every change of the form (cheap)
+    gr.on(None, on_plan, form, [plan], show_progress="hidden", queue=False, **private)
     buttons["create"].click(on_create, [password, *form], [created, pick], **private)
     buttons["refresh"].click(ui_errors("Enter the admin password")(lambda pw: _tests(settings, pw)),
                              [password], [pick], **private)
@@ -241,9 +238,8 @@ def _wire_organiser(settings: StudioSettings, password: gr.Textbox, form: list, 
     buttons["close"].click(on_close, viewing, shown, **private)
     buttons["reopen"].click(on_reopen, viewing, shown, **private)
     buttons["export"].click(on_export, [password, pick], [files], **private)
-    Context.root_block.load(on_plan, form, [plan], show_progress="hidden", queue=False, **private)
     if not settings.admin_password:  # with a password the list waits for it
-        Context.root_block.load(lambda: _tests(settings, None), None, [pick], **private)
+        gr.on(None, lambda: _tests(settings, None), None, [pick], **private)  # no triggers, no inputs: on load
 
 
 def _tests(settings: StudioSettings, password: str | None, selected: str | None = None) -> gr.Dropdown:
