@@ -65,7 +65,7 @@ def _preset_form(preset: str) -> list:
 
 def _run_dir(kind: str) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return workspace_dir() / "outputs" / "transcribe" / f"{kind}-{stamp}-{secrets.token_hex(3)}"
+    return workspace_dir() / "outputs" / "transcribe" / f"{kind}-{stamp}-{secrets.token_hex(8)}"  # served: not guessable
 
 
 def _file_path(upload: Any) -> str | None:
