@@ -64,8 +64,8 @@ def _preset_form(preset: str) -> list:
 
 
 def _run_dir(kind: str) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    return workspace_dir() / "outputs" / "transcribe" / f"{kind}-{stamp}-{secrets.token_hex(8)}"  # served: not guessable
+    stamp = time.strftime("%Y%m%d-%H%M%S")  # a served folder: 16 random hex digits, not guessable
+    return workspace_dir() / "outputs" / "transcribe" / f"{kind}-{stamp}-{secrets.token_hex(8)}"
 
 
 def _file_path(upload: Any) -> str | None:
