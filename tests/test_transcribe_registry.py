@@ -290,7 +290,8 @@ def test_demucs_weights_of_another_model_are_named(tmp_path):
     folder.mkdir()
     torch.save({"not": torch.zeros(3)}, folder / "tiny0001.th")
     (folder / "htdemucs.yaml").write_text("models: ['tiny0001']\n")
-    with pytest.raises(StudioError, match=r"^the Demucs weights for htdemucs in w are not a Demucs model"):
+    with pytest.raises(StudioError, match=r"^the Demucs weights for htdemucs \(tiny0001.th in w\) are not "
+                                          r"a Demucs model"):
         sep.separate_with("htdemucs", np.zeros((44_100, 2), np.float32), 44_100, device="cpu",
                           weights_dir=str(folder))
 

@@ -221,6 +221,17 @@ def weights_source(cfg: ABConfig) -> tuple[str, Path]:
     return _demucs_weights(cfg.demucs_model, cfg.demucs_weights_dir)
 
 
+def _demucs_files(name: str, folder: Path) -> list[str]:
+    """The .th files of ``folder`` that demucs reads for ``name`` (those its YAML names, or name.th)."""
+    import yaml
+
+    try:
+        sigs = (yaml.safe_load((folder / f"{name}.yaml").read_text()) or {}).get("models", [])
+    except (OSError, yaml.YAMLError, AttributeError):
+        sigs = [name]
+    return sorted({p.name for sig in sigs for p in folder.glob(f"{sig}*.th")})
+
+
 @functools.lru_cache(maxsize=2)
 def load_model(name: str, source: str, folder: str, device: str):
     """The Demucs model (or bag of models), loaded once per (name, weights, device)."""
@@ -236,9 +247,11 @@ def load_model(name: str, source: str, folder: str, device: str):
             remote = RemoteRepo(_parse_remote_files(REMOTE_ROOT / "files.txt"))
             model = AnyModelRepo(remote, BagOnlyRepo(REMOTE_ROOT, remote)).get_model(name)
     except (KeyError, RuntimeError, TypeError, AttributeError, ValueError, EOFError) as exc:
-        raise StudioError(f"the Demucs weights for {name} in {Path(folder).name} are not a Demucs model "
-                          f"of that name ({type(exc).__name__}); put the .th files demucs released for "
-                          f"{name} there") from None
+        files = _demucs_files(name, Path(folder)) if source == "folder" else hub_weight_files(name)
+        raise StudioError(f"the Demucs weights for {name} ({', '.join(files) or 'its .th files'} in "
+                          f"{Path(folder).name}) are not a Demucs model of that name "
+                          f"({type(exc).__name__}); put the .th files demucs released for {name} "
+                          "there") from None
     except pickle.UnpicklingError:  # pragma: no cover - a truncated or foreign file
         raise StudioError(f"a Demucs weights file for {name} in {Path(folder).name} is not a Demucs "
                           "checkpoint; fetch it again") from None
