@@ -49,8 +49,8 @@ def plugin(tmp_path):
 AUDIO = (0.1 * np.sin(np.arange(3 * 16_000) / 16_000 * 2 * np.pi * 440)).astype(np.float32)
 
 
-def test_registry_names_both_backends():
-    assert set(TRANSCRIBERS) == {"basic-pitch", "external"}
+def test_registry_names_every_backend():
+    assert set(TRANSCRIBERS) == {"basic-pitch", "muscriptor", "external"}
     with pytest.raises(StudioError, match="transcriber must be one of"):
         get_transcriber("yourmt3-typo")
 
