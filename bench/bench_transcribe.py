@@ -198,7 +198,8 @@ def main() -> None:
     parser.add_argument("--song", type=Path, default=DEFAULT_SONG)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--demucs-seconds", type=float, default=15.0)
-    parser.add_argument("--rtf", action="store_true", help="only the real-time factor of every registry entry")
+    parser.add_argument("--rtf", action="store_true",
+                        help="only the real-time factor of every registry entry")
     parser.add_argument("--rtf-seconds", type=float, default=10.0)
     parser.add_argument("--device", default="cpu", help="cpu or cuda (for --rtf)")
     parser.add_argument("--large", action="store_true", help="also MuScriptor large (1.4 B) in --rtf")

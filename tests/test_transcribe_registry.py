@@ -86,7 +86,8 @@ def save_muscriptor(folder, cfg, seed=0):
     torch.manual_seed(seed)
     tm = muscriptor.build(cfg)
     folder.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in tm._model.state_dict().items()}, str(folder / "model.safetensors"))
+    state = {k: v.contiguous() for k, v in tm._model.state_dict().items()}
+    save_file(state, str(folder / "model.safetensors"))
     (folder / "config.json").write_text(json.dumps({"dim": cfg.dim, "num_heads": cfg.num_heads,
                                                     "num_layers": cfg.num_layers, "card": cfg.card}))
     return folder
@@ -150,7 +151,8 @@ def test_muscriptor_offline_names_the_repo_and_what_to_fetch(tmp_path, monkeypat
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "empty"))
     muscriptor.load.cache_clear()
     with pytest.raises(StudioError) as err:
-        run_transcriber("muscriptor", np.zeros(16_000, np.float32), 16_000, ABConfig(transcriber="muscriptor"))
+        run_transcriber("muscriptor", np.zeros(16_000, np.float32), 16_000,
+                        ABConfig(transcriber="muscriptor"))
     message = str(err.value)
     assert "huggingface.co/MuScriptor/muscriptor-small" in message and "CC BY-NC" in message
     assert "hf download MuScriptor/muscriptor-small model.safetensors config.json" in message
@@ -194,7 +196,7 @@ def save_roformer(folder, name, cfg=None, seed=0, as_name=None):
     return folder
 
 
-@pytest.mark.parametrize("name,stems", [("bs_roformer_sw", ("drums", "bass", "other", "vocals", "guitar", "piano")),
+@pytest.mark.parametrize("name,stems", [("bs_roformer_sw", sep.SIX_STEMS),
                                         ("mel_roformer_vocals", ("vocals", "other"))])
 def test_roformer_separates_a_two_second_wav_from_a_weights_folder(name, stems, tmp_path):
     folder = save_roformer(tmp_path / "w", name)
@@ -359,7 +361,8 @@ def test_real_muscriptor_small_finds_a_labelled_bass_line(tmp_path):
         pytest.skip("MuScriptor small is not in the Hugging Face cache")
     pm = pretty_midi.PrettyMIDI()
     bass = pretty_midi.Instrument(program=33)
-    bass.notes = [pretty_midi.Note(100, p, i * 0.5, i * 0.5 + 0.45) for i, p in enumerate([40, 43, 45, 47] * 2)]
+    bass.notes = [pretty_midi.Note(100, p, i * 0.5, i * 0.5 + 0.45)
+                  for i, p in enumerate([40, 43, 45, 47] * 2)]
     pm.instruments.append(bass)
     rendered = render_oracle(pm, sep.FOUR_STEMS, 44_100)
     muscriptor.load.cache_clear()

@@ -18,7 +18,7 @@ class ABConfig:
 
     separator: Literal["demucs", "oracle", "none"] = "oracle"
     demucs_model: str = "htdemucs"  # any separate.SEPARATOR_MODELS name; also picks the stem classes
-    demucs_weights_dir: str | None = None  # a folder with <model>.yaml and its .th files (RoFormer: .ckpt + .yaml)
+    demucs_weights_dir: str | None = None  # <model>.yaml + its .th files (RoFormer: its .ckpt + .yaml)
     demucs_segment_s: float | None = None  # None: the model's own segment (7.8 s for htdemucs)
     demucs_shifts: int = 0                 # 0: one pass; >0 averages random time shifts (slower)
     device: str = "cpu"                    # "cpu", "cuda" (or "cuda:N") or "auto" (cuda when present)
@@ -66,7 +66,8 @@ class ABConfig:
         if self.device not in ("cpu", "cuda", "auto") and not self.device.startswith("cuda:"):
             raise StudioError(f"device must be auto, cpu or cuda (got {self.device!r})")
         if self.muscriptor_model not in ("small", "medium", "large"):
-            raise StudioError(f"muscriptor_model must be small, medium or large (got {self.muscriptor_model!r})")
+            raise StudioError("muscriptor_model must be small, medium or large "
+                              f"(got {self.muscriptor_model!r})")
         if self.external_timeout_s <= 0:
             raise StudioError(f"external_timeout_s must be positive (got {self.external_timeout_s})")
         if self.demucs_weights_dir is not None and not Path(self.demucs_weights_dir).is_dir():

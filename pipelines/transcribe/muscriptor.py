@@ -102,7 +102,8 @@ def tokenizer():
 
 
 def build(cfg, device: str = "cpu"):
-    """A ``TranscriptionModel`` of MuScriptor's own network for ``cfg`` (a ``_ModelConfig``), random weights."""
+    """A ``TranscriptionModel`` of MuScriptor's own network for ``cfg`` (a ``_ModelConfig``), random
+    weights."""
     import torch
     from muscriptor.transcription_model import TranscriptionModel, _build_model
 
@@ -129,7 +130,8 @@ def load_state(tm, weights: Path) -> None:
         first = str(exc).splitlines()[0][:100]
         raise StudioError(f"the weights file {weights.name} does not fit the MuScriptor model its config "
                           f"describes ({first}); it is another model's checkpoint: put the "
-                          "model.safetensors and config.json of one muscriptor-<size> repo together") from None
+                          "model.safetensors and config.json of one muscriptor-<size> repo "
+                          "together") from None
 
 
 @functools.lru_cache(maxsize=1)

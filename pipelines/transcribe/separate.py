@@ -407,7 +407,8 @@ def separate_with_roformer(separator, samples: np.ndarray, sample_rate_hz: int,
     segment = separator.segment_size if override else cfg.inference.dim_t
     hop = getattr(cfg.model, "stft_hop_length", None) or cfg.audio.hop_length
     chunk = int(hop) * (int(segment) - 1)
-    total = max(1, len(separator._roformer_chunk_starts(mix.shape[1], chunk, max(1, chunk // separator.overlap))))
+    step = max(1, chunk // separator.overlap)
+    total = max(1, len(separator._roformer_chunk_starts(mix.shape[1], chunk, step)))
     done = [0]
 
     def on_chunk() -> None:
