@@ -9,15 +9,18 @@
    compute, hence the speed, is the real model's.
 
     .venv/bin/python bench/bench_transcribe.py --rtf [--rtf-seconds 10] [--device cpu|cuda] [--large]
+        [--only scnet]
 
 4. (--rtf) the real-time factor (seconds of work per second of audio; below 1 is faster than real
    time) of every separator and transcriber of the registry at its REAL size with random weights:
    Demucs htdemucs / htdemucs_6s / htdemucs_ft (a bag of four), BS-RoFormer SW and Mel-Band RoFormer
    (audio-separator's MDXC separator built from the published YAML, which loads random weights when
-   the checkpoint is absent), basic-pitch, and MuScriptor small / medium (/ large): its cost is one
-   mel-conditioning pass per 5-s chunk plus one decoder step per token, and random weights emit
-   tokens at random, so the steps are timed and the RTF given for 300 tokens a chunk (a busy band;
-   about 2.5 tokens per note onset or offset) and for the 2,000-token cap of a chunk.
+   the checkpoint is absent), SCNet (msst's own Separator on a random-weights checkpoint of the model
+   config_musdb18_scnet.yaml describes: 11-s chunks, 4 overlaps, batches of 8), basic-pitch, and
+   MuScriptor small / medium (/ large): its cost is one mel-conditioning pass per 5-s chunk plus one
+   decoder step per token, and random weights emit tokens at random, so the steps are timed and the
+   RTF given for 300 tokens a chunk (a busy band; about 2.5 tokens per note onset or offset) and for
+   the 2,000-token cap of a chunk.
 """
 from __future__ import annotations
 
@@ -104,7 +107,7 @@ def _clip(seconds: float, channels: int = 2, rate: int = 44_100):
     return (tone[:, None] + 0.02 * rng.standard_normal((len(t), channels))).astype(np.float32)
 
 
-def rtf_separators(seconds: float, device: str) -> None:
+def rtf_separators(seconds: float, device: str, only: str = "") -> None:
     import torch
     import yaml
     from demucs.apply import BagOfModels
@@ -119,11 +122,15 @@ def rtf_separators(seconds: float, device: str) -> None:
                         segment=Fraction(39, 5)).eval()
 
     torch.manual_seed(0)
-    demucs_models = {"htdemucs": htdemucs(sep.FOUR_STEMS), "htdemucs_6s": htdemucs(sep.SIX_STEMS),
-                     "htdemucs_ft": BagOfModels([htdemucs(sep.FOUR_STEMS) for _ in range(4)],
-                                                weights=[[1.0 if i == j else 0.0 for j in range(4)]
-                                                         for i in range(4)])}
-    for name, model in demucs_models.items():
+    demucs_models = {"htdemucs": lambda: htdemucs(sep.FOUR_STEMS),
+                     "htdemucs_6s": lambda: htdemucs(sep.SIX_STEMS),
+                     "htdemucs_ft": lambda: BagOfModels([htdemucs(sep.FOUR_STEMS) for _ in range(4)],
+                                                        weights=[[1.0 if i == j else 0.0 for j in range(4)]
+                                                                 for i in range(4)])}
+    for name, build in demucs_models.items():
+        if only not in name:
+            continue
+        model = build()
         params = sum(p.numel() for p in model.parameters()) / 1e6
         start, cpu = time.perf_counter(), time.process_time()
         sep.separate_with_model(model.to(device), audio, 44_100, device)
@@ -131,7 +138,7 @@ def rtf_separators(seconds: float, device: str) -> None:
                   time.process_time() - cpu)
     with tempfile.TemporaryDirectory() as tmp:
         for name, spec in sep.SEPARATOR_MODELS.items():
-            if spec.family != "roformer":
+            if spec.family != "roformer" or only not in name:
                 continue
             yml = Path(tmp) / spec.files[1]
             yml.write_text(yaml.safe_dump(spec.config))
@@ -143,6 +150,20 @@ def rtf_separators(seconds: float, device: str) -> None:
             _rtf_line(f"separator {name} ({params:.0f} M params)", seconds, time.perf_counter() - start,
                       time.process_time() - cpu, f"; {len(stems)} stems")
             sep.load_roformer.cache_clear()
+        for name, spec in sep.SEPARATOR_MODELS.items():
+            if spec.family != "msst" or only not in name:
+                continue
+            ckpt, yml = Path(tmp) / spec.files[0], Path(tmp) / spec.files[1]
+            yml.write_text(yaml.safe_dump(spec.config))
+            torch.manual_seed(0)
+            torch.save(sep.build_msst(spec.config).state_dict(), ckpt)
+            loaded = sep.load_msst(str(ckpt), str(yml), device, "bench")
+            params = sum(p.numel() for p in loaded.separator._model.parameters()) / 1e6
+            start, cpu = time.perf_counter(), time.process_time()
+            stems = sep.separate_with_msst(loaded, audio, 44_100)
+            _rtf_line(f"separator {name} ({params:.1f} M params)", seconds, time.perf_counter() - start,
+                      time.process_time() - cpu, f"; {len(stems)} stems")
+            sep.load_msst.cache_clear()
 
 
 def rtf_transcribers(seconds: float, device: str, sizes: tuple[str, ...], steps: int) -> None:
@@ -205,6 +226,8 @@ def main() -> None:
     parser.add_argument("--large", action="store_true", help="also MuScriptor large (1.4 B) in --rtf")
     parser.add_argument("--steps", type=int, default=40, help="decoder steps timed per MuScriptor size")
     parser.add_argument("--skip-separators", action="store_true", help="--rtf: the transcribers only")
+    parser.add_argument("--only", default="", help="--rtf: only the separators whose registry name "
+                        "contains this (e.g. scnet), and no transcribers")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     print(f"CPU cores visible: {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}, "
@@ -216,7 +239,9 @@ def main() -> None:
         print(f"real-time factor on {args.device} ({gpu}; torch {torch.__version__}, "
               f"{torch.get_num_threads()} threads), random weights of the real sizes:")
         if not args.skip_separators:
-            rtf_separators(args.rtf_seconds, args.device)
+            rtf_separators(args.rtf_seconds, args.device, args.only)
+        if args.only:
+            return
         rtf_transcribers(args.rtf_seconds, args.device,
                          ("small", "medium", "large") if args.large else ("small", "medium"), args.steps)
         return

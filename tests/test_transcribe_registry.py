@@ -1,7 +1,8 @@
 """The registry's entries through their real code paths on tiny random models built from each
 package's own configuration: MuScriptor (its LMModel, checkpoint loading and decoding), BS-RoFormer
-and Mel-Band RoFormer (audio-separator's MDXC separator), Demucs htdemucs_ft / htdemucs_6s (bags on
-a folder); instrument labels on notes; the stem SDR; devices; offline and wrong-weights sentences."""
+and Mel-Band RoFormer (audio-separator's MDXC separator), SCNet (msst's Separator), Demucs
+htdemucs_ft / htdemucs_6s (bags on a folder); instrument labels on notes; the stem SDR; devices;
+offline and wrong-weights sentences."""
 from __future__ import annotations
 
 import copy
@@ -251,6 +252,111 @@ def test_roformer_weights_of_another_model_are_named(tmp_path):
         sep.separate_with("bs_roformer_sw", clip, 44_100, device="cpu", weights_dir=str(folder))
 
 
+# ---- SCNet (msst) -------------------------------------------------------------------------------
+
+def tiny_scnet_config(**model):
+    """The published config_musdb18_scnet.yaml (bands, strides, stems, inference) with tiny widths, one
+    conv per band, two dual-path layers (SCNet's FFT pairs need an even number) and 1-s chunks."""
+    cfg = copy.deepcopy(sep.SEPARATOR_MODELS["scnet"].config)
+    cfg["model"].update({"dims": [4, 8, 8, 16], "conv_depths": [1, 1, 1], "num_dplayer": 2} | model)
+    cfg["audio"]["chunk_size"] = 44_100
+    cfg["inference"]["batch_size"] = 2
+    return cfg
+
+
+def save_scnet(folder, cfg=None, seed=0):
+    torch.manual_seed(seed)
+    cfg = cfg or tiny_scnet_config()
+    ckpt, yml = sep.SEPARATOR_MODELS["scnet"].files
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save(sep.build_msst(cfg).state_dict(), folder / ckpt)
+    (folder / yml).write_text(yaml.safe_dump(cfg))
+    return folder
+
+
+def test_scnet_separates_a_two_second_wav_and_its_bass_is_scored_against_the_oracle(tmp_path):
+    folder = save_scnet(tmp_path / "w")
+    rate = 22_050
+    t = np.arange(2 * rate) / rate
+    bass, other = 0.3 * np.sin(2 * np.pi * 110 * t), 0.1 * np.sin(2 * np.pi * 440 * t)
+    soundfile.write(tmp_path / "mix.wav", np.stack([bass + other] * 2, axis=1).astype(np.float32), rate)
+    mix = read_audio(tmp_path / "mix.wav", max_duration_s=60)
+    progress = []
+    sep.load_msst.cache_clear()
+    first = sep.separate_with("scnet", mix.samples, mix.sample_rate_hz, device="cpu",
+                              weights_dir=str(folder), progress=lambda f, m: progress.append(f))
+    assert tuple(first.stems) == sep.FOUR_STEMS == stem_classes("scnet") and first.sample_rate_hz == 44_100
+    for audio in first.stems.values():
+        assert audio.shape == (2 * 44_100, 2) and audio.dtype == np.float32 and np.isfinite(audio).all()
+    assert progress and progress[-1] == 1.0 and len(progress) >= 3 and not first.cached
+    assert first.device == "cpu" and first.audio_s == pytest.approx(2.0) and first.rtf > 0
+    oracle_bass = sep.resample(bass[:, None].astype(np.float32), rate, 44_100)
+    sdr = sep.stem_sdr(first.stems["bass"], oracle_bass)
+    residual = np.sum((np.repeat(oracle_bass, 2, axis=1) - first.stems["bass"]) ** 2)
+    assert sdr == pytest.approx(10 * np.log10(2 * np.sum(oracle_bass ** 2) / residual), abs=1e-6)
+    other_seed = sep.separate_with("scnet", mix.samples, mix.sample_rate_hz, device="cpu",
+                                   weights_dir=str(save_scnet(tmp_path / "w2", seed=1)), use_cache=False)
+    assert not np.allclose(other_seed.stems["bass"], first.stems["bass"])  # the weights were used
+    again = sep.separate_with("scnet", mix.samples, mix.sample_rate_hz, device="cpu",
+                              weights_dir=str(folder))
+    assert again.cached
+    np.testing.assert_array_equal(again.stems["vocals"], first.stems["vocals"])
+
+
+def test_scnet_is_in_the_config_the_study_and_the_tab(tmp_path, monkeypatch):
+    from pipelines.transcribe.study import study_separators
+    from studio.transcribe_tab import SEPARATORS
+
+    folder = save_scnet(tmp_path / "models")
+    monkeypatch.setenv("AUDIO_SEPARATOR_MODEL_DIR", str(folder))  # the RoFormers' folder holds it too
+    assert ("SCNet (starrytong; MUSDB18, 4 stems): drums, bass, other, vocals", "demucs:scnet") in SEPARATORS
+    cfg = ABConfig(separator="demucs", demucs_model="scnet", use_cache=False)
+    assert cfg.stem_classes == sep.FOUR_STEMS
+    assert study_separators(ABConfig(demucs_model="htdemucs"), ["scnet", "htdemucs"]) == ["scnet",
+                                                                                         "htdemucs"]
+    sep.load_msst.cache_clear()
+    samples, rate = two_second_wav(tmp_path / "clip.wav")
+    assert tuple(sep.separate(samples, rate, cfg).stems) == sep.FOUR_STEMS
+
+
+def test_scnet_offline_says_what_to_fetch_and_where(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUDIO_SEPARATOR_MODEL_DIR", str(tmp_path / "none"))
+    with pytest.raises(StudioError) as err:
+        sep.separate_with("scnet", np.zeros((44_100, 2), np.float32), 44_100, device="cpu")
+    message = str(err.value)
+    assert message.startswith("the SCNet (starrytong; MUSDB18, 4 stems) weights "
+                              "(scnet_checkpoint_musdb18.ckpt and config_musdb18_scnet.yaml) are not on")
+    assert "Music-Source-Separation-Training/releases/download/v.1.0.6/" in message
+    assert "AUDIO_SEPARATOR_MODEL_DIR" in message and "demucs_weights_dir" in message
+    assert str(tmp_path) not in message and str(tmp_path / "none") in err.value.local_detail
+
+
+def test_scnet_weights_of_another_model_are_named(tmp_path):
+    folder = save_scnet(tmp_path / "w", tiny_scnet_config(dims=[4, 8, 16, 16]))
+    (folder / "config_musdb18_scnet.yaml").write_text(yaml.safe_dump(tiny_scnet_config()))
+    clip = np.zeros((44_100, 2), np.float32)
+    sep.load_msst.cache_clear()
+    with pytest.raises(StudioError, match=r"^the weights file scnet_checkpoint_musdb18.ckpt does not fit "
+                                          r"the SCNet model that config_musdb18_scnet.yaml describes"):
+        sep.separate_with("scnet", clip, 44_100, device="cpu", weights_dir=str(folder))
+    save_roformer(tmp_path / "r", "mel_roformer_vocals")  # a RoFormer checkpoint under SCNet's name
+    (tmp_path / "r" / "vocals_mel_band_roformer.ckpt").replace(folder / "scnet_checkpoint_musdb18.ckpt")
+    with pytest.raises(StudioError, match=r"^the weights file scnet_checkpoint_musdb18.ckpt does not fit"):
+        sep.separate_with("scnet", clip, 44_100, device="cpu", weights_dir=str(folder))
+    (folder / "scnet_checkpoint_musdb18.ckpt").write_bytes(b"truncated")
+    with pytest.raises(StudioError, match="scnet_checkpoint_musdb18.ckpt is not a PyTorch checkpoint"):
+        sep.separate_with("scnet", clip, 44_100, device="cpu", weights_dir=str(folder))
+    (folder / "config_musdb18_scnet.yaml").write_text(yaml.safe_dump(tiny_roformer_config("bs_roformer_sw")))
+    with pytest.raises(StudioError, match="config_musdb18_scnet.yaml has no model: sources"):
+        sep.separate_with("scnet", clip, 44_100, device="cpu", weights_dir=str(folder))
+    bad = tiny_scnet_config()
+    bad["model"]["depth"] = 3  # not an SCNet argument
+    (folder / "config_musdb18_scnet.yaml").write_text(yaml.safe_dump(bad))
+    with pytest.raises(StudioError, match="config_musdb18_scnet.yaml does not describe a model msst can "
+                                          "build as scnet"):
+        sep.separate_with("scnet", clip, 44_100, device="cpu", weights_dir=str(folder))
+
+
 # ---- Demucs entries -----------------------------------------------------------------------------
 
 def save_demucs_bag(folder, name, n_models, sources, weights=None):
@@ -310,7 +416,7 @@ def test_devices_auto_cpu_cuda():
             sep.resolve_device("cuda")
     assert ABConfig(device="auto").device == "auto"
     with pytest.raises(StudioError, match="separator model must be one of htdemucs, htdemucs_6s"):
-        sep.separator_model("scnet")
+        sep.separator_model("scnet_xl")
 
 
 def test_stem_sdr_global_and_bss_eval():

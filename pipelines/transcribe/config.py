@@ -8,8 +8,8 @@ from typing import Literal
 from ..common.errors import StudioError
 
 SEPARATORS = ("demucs", "oracle", "none")  # none: the mix alone (offline audio, no weights)
-# The separation models (separate.SEPARATOR_MODELS): Demucs and RoFormer entries alike.
-DEMUCS_MODELS = ("htdemucs", "htdemucs_6s", "htdemucs_ft", "bs_roformer_sw", "mel_roformer_vocals")
+# The separation models (separate.SEPARATOR_MODELS): Demucs, RoFormer and SCNet entries alike.
+DEMUCS_MODELS = ("htdemucs", "htdemucs_6s", "htdemucs_ft", "bs_roformer_sw", "mel_roformer_vocals", "scnet")
 
 
 @dataclass

@@ -1,5 +1,6 @@
-"""The separator registry: Demucs (htdemucs, htdemucs_6s, htdemucs_ft) through its Python API, and
-BS-RoFormer / Mel-Band RoFormer through audio-separator's own separator class; stems from the cache.
+"""The separator registry: Demucs (htdemucs, htdemucs_6s, htdemucs_ft) through its Python API,
+BS-RoFormer / Mel-Band RoFormer through audio-separator's own separator class, and SCNet through msst's
+(ZFTurbo's Music-Source-Separation-Training) own Separator; stems from the cache.
 
     sep = separate_with("bs_roformer_sw", samples, 44_100, device="auto", weights_dir=folder)
     sep.stems["bass"], sep.rtf, sep.device
@@ -8,8 +9,9 @@ BS-RoFormer / Mel-Band RoFormer through audio-separator's own separator class; s
 Weights are never downloaded here. Demucs: a folder (``<model>.yaml`` + its ``.th`` files) or the
 torch hub cache (``$TORCH_HOME/hub/checkpoints``) where demucs puts them. RoFormer: a folder with the
 checkpoint and its YAML (the names audio-separator uses), or audio-separator's own model folder
-(``$AUDIO_SEPARATOR_MODEL_DIR``, else /tmp/audio-separator-models). Stems are cached on disk by a
-hash of the input samples, the model, its weights and settings.
+(``$AUDIO_SEPARATOR_MODEL_DIR``, else /tmp/audio-separator-models). SCNet: its checkpoint and config
+YAML as ZFTurbo's release names them, in the same two places. Stems are cached on disk by a hash of
+the input samples, the model, its weights and settings.
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ DEVICES = ("auto", "cpu", "cuda")  # and cuda:N
 FOUR_STEMS = ("drums", "bass", "other", "vocals")
 SIX_STEMS = FOUR_STEMS + ("guitar", "piano")
 AUDIO_SEPARATOR_DEFAULT_DIR = "/tmp/audio-separator-models"  # audio-separator's own default
+MSST_RELEASE = "github.com/ZFTurbo/Music-Source-Separation-Training/releases/download"
 
 # BS-RoFormer's standard band split (62 bands over the 1025 bins of a 2048-point STFT).
 _BS_BANDS = (2,) * 24 + (4,) * 12 + (12,) * 8 + (24,) * 8 + (48,) * 8 + (128, 129)
@@ -47,12 +50,12 @@ class SeparatorModel:
     """One entry of the registry: what it separates and which files it needs."""
 
     name: str
-    family: str                  # "demucs" or "roformer"
+    family: str                  # "demucs", "roformer" (audio-separator) or "msst" (SCNet)
     label: str
     stems: tuple[str, ...]       # the stem classes it gives, in the studio's order
-    files: tuple[str, ...] = ()  # roformer: (checkpoint, yaml) as audio-separator names them
+    files: tuple[str, ...] = ()  # roformer / msst: (checkpoint, yaml) as their publishers name them
     fetch: str = ""              # where the weights are published
-    config: dict = field(default_factory=dict, compare=False)  # roformer: the published YAML's values
+    config: dict = field(default_factory=dict, compare=False)  # the published YAML's values
 
 
 SEPARATOR_MODELS: dict[str, SeparatorModel] = {
@@ -92,6 +95,21 @@ SEPARATOR_MODELS: dict[str, SeparatorModel] = {
                       "stft_win_length": 2048, "stft_normalized": False, "mask_estimator_depth": 2},
             "training": {"instruments": ["vocals", "other"], "target_instrument": "vocals"},
             "inference": {"batch_size": 1, "dim_t": 801, "num_overlap": 2},
+        }),
+    "scnet": SeparatorModel(
+        "scnet", "msst", "SCNet (starrytong; MUSDB18, 4 stems)", FOUR_STEMS,
+        files=("scnet_checkpoint_musdb18.ckpt", "config_musdb18_scnet.yaml"),
+        fetch=f"ZFTurbo's Music-Source-Separation-Training release v.1.0.6 ({MSST_RELEASE}/v.1.0.6/)",
+        config={  # configs/config_musdb18_scnet.yaml of that repository, less its training augmentations
+            "audio": {"chunk_size": 485100, "num_channels": 2, "sample_rate": 44100, "min_mean_abs": 0.0},
+            "model": {"sources": list(FOUR_STEMS), "audio_channels": 2, "dims": [4, 32, 64, 128],
+                      "nfft": 4096, "hop_size": 1024, "win_size": 4096, "normalized": True,
+                      "band_SR": [0.175, 0.392, 0.433], "band_stride": [1, 4, 16], "band_kernel": [3, 4, 16],
+                      "conv_depths": [3, 2, 1], "compress": 4, "conv_kernel": 3, "num_dplayer": 6,
+                      "expand": 1},
+            "training": {"instruments": list(FOUR_STEMS), "target_instrument": None, "use_amp": True,
+                         "batch_size": 10},
+            "inference": {"batch_size": 8, "dim_t": 256, "num_overlap": 4, "normalize": True},
         }),
 }
 
@@ -179,6 +197,12 @@ def torch_hub_checkpoints() -> Path:
 def missing_weights_message(name: str) -> str:
     """The sentence a user sees (no server folder in it; where the files go is ``missing_weights_detail``)."""
     spec = SEPARATOR_MODELS.get(name)
+    if spec is not None and spec.family == "msst":
+        return (f"the {spec.label} weights ({' and '.join(spec.files)}) are not on this machine and are "
+                f"not downloaded here: on a machine with internet fetch both from {spec.fetch} and copy "
+                "them to audio-separator's model folder (AUDIO_SEPARATOR_MODEL_DIR, where the RoFormers' "
+                "files go too) or to the folder given as demucs_weights_dir, or choose the oracle "
+                "separator with a multi-track MIDI, which needs no weights")
     if spec is not None and spec.family == "roformer":
         return (f"the {spec.label} weights ({' and '.join(spec.files)}) are not on this machine and "
                 "are not downloaded here: on a machine with internet run `audio-separator "
@@ -195,7 +219,7 @@ def missing_weights_message(name: str) -> str:
 def missing_weights_detail(name: str) -> str:
     """Where the files go, for the person at the server (the CLI prints it; a browser never sees it)."""
     spec = SEPARATOR_MODELS.get(name)
-    if spec is not None and spec.family == "roformer":
+    if spec is not None and spec.family in ("roformer", "msst"):
         return (f"put {' and '.join(spec.files)} (published in {spec.fetch}) in {roformer_default_dir()} "
                 "(AUDIO_SEPARATOR_MODEL_DIR), or in a folder given as demucs_weights_dir")
     return (f"put {', '.join(hub_weight_files(name))} in {torch_hub_checkpoints()}, or a folder with "
@@ -295,7 +319,7 @@ def roformer_default_dir() -> Path:
 
 
 def roformer_weights(name: str, weights_dir: str | None) -> tuple[Path, Path]:
-    """(checkpoint, yaml) of a RoFormer entry: in ``weights_dir``, else audio-separator's folder.
+    """(checkpoint, yaml) of a RoFormer or SCNet entry: in ``weights_dir``, else audio-separator's folder.
 
     Files named after the entry (``bs_roformer_sw.ckpt`` + ``.yaml``) are taken too.
     """
@@ -431,6 +455,121 @@ def separate_with_roformer(separator, samples: np.ndarray, sample_rate_hz: int,
     return out
 
 
+# ---- SCNet (msst: ZFTurbo's Music-Source-Separation-Training) -----------------------------------
+
+@dataclass
+class MsstSeparator:
+    """msst's own Separator (model and config loaded once) and the config it was built from."""
+
+    separator: object
+    config: dict
+    model_type: str
+
+
+def _read_msst_yaml(path: Path) -> dict:
+    import yaml
+
+    try:  # msst's own loader (FullLoader: its YAMLs carry !!python/tuple values)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.FullLoader)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise StudioError(f"{path.name} is not a readable SCNet config YAML ({type(exc).__name__}); fetch "
+                          "the config that comes with the checkpoint") from None
+    if not isinstance(data, dict) or not isinstance(data.get("model"), dict) \
+            or not (data.get("training") or {}).get("instruments") or "sources" not in data["model"]:
+        raise StudioError(f"{path.name} has no model: sources or no training: instruments list; it is not "
+                          "an SCNet configuration")
+    return data
+
+
+def build_msst(config: dict):
+    """The SCNet network (random weights) that msst builds for ``config`` (the YAML's values)."""
+    from ml_collections import ConfigDict
+    from msst.utils.settings import build_model_from_config
+
+    return build_model_from_config("scnet", ConfigDict(config))
+
+
+@functools.lru_cache(maxsize=1)
+def load_msst(ckpt: str, yaml_path: str, device: str, stamp: str) -> MsstSeparator:
+    """msst's Separator for one checkpoint + config YAML, loaded once per (files, device)."""
+    import contextlib
+    import io
+
+    try:
+        from msst.errors import CheckpointError, ConfigurationError, DeviceError
+        from msst.inference import Separator
+    except ImportError as exc:
+        raise StudioError("msst is not installed: pip install --no-deps -r "
+                          f"requirements/transcribe-nodeps.txt and -r requirements/transcribe.txt "
+                          f"({exc.name} is missing)") from None
+    config = _read_msst_yaml(Path(yaml_path))
+    model_type = str((config.get("training") or {}).get("model_type") or "scnet")
+    index = int(device.split(":", 1)[1]) if device.startswith("cuda:") else 0
+    log.info("loading SCNet %s", Path(ckpt).name)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints the server's file paths
+            separator = Separator(config_path=yaml_path, checkpoint_path=ckpt, model_type=model_type,
+                                  device_ids=index, force_cpu=device == "cpu", detailed_progress=False)
+    except DeviceError:
+        raise StudioError(f"device {device} is not a CUDA device of this machine; use cuda (the first) "
+                          "or cpu") from None
+    except ConfigurationError:
+        raise StudioError(f"{Path(yaml_path).name} does not describe a model msst can build as "
+                          f"{model_type}; put the config YAML that comes with the SCNet checkpoint "
+                          "there") from None
+    except CheckpointError as exc:
+        if str(exc).startswith("Cannot read checkpoint"):
+            raise StudioError(f"the weights file {Path(ckpt).name} is not a PyTorch checkpoint (a broken "
+                              "or partial download?); fetch it again") from None
+        raise StudioError(f"the weights file {Path(ckpt).name} does not fit the SCNet model that "
+                          f"{Path(yaml_path).name} describes (another model's checkpoint, or a broken "
+                          "download); put the checkpoint that comes with that YAML in the folder") from None
+    return MsstSeparator(separator, config, model_type)
+
+
+def _msst_calls(config: dict, frames: int) -> int:
+    """How many times msst's demix runs the model on ``frames`` samples (its chunking and batching)."""
+    inference, audio = config.get("inference") or {}, config.get("audio") or {}
+    chunk = int(inference.get("chunk_size") or audio["chunk_size"])
+    step = max(1, chunk // int(inference.get("num_overlap", 1)))
+    border = chunk - step
+    length = frames + 2 * border if frames > 2 * border and border > 0 else frames
+    chunks = -(-length // step)
+    return max(1, -(-chunks // max(1, int(inference.get("batch_size", 1)))))
+
+
+def separate_with_msst(loaded: MsstSeparator, samples: np.ndarray, sample_rate_hz: int,
+                       progress: Progress | None = None) -> dict[str, np.ndarray]:
+    """msst's own in-memory ``Separator.separate`` on one clip (its chunking, overlap windows and
+    normalisation); returns {stem: (frames, channels)} at the model's rate."""
+    import warnings
+
+    separator = loaded.separator
+    rate = int(separator.sample_rate)
+    channels = int((loaded.config.get("audio") or {}).get("num_channels", 2))
+    audio = to_channels(resample(samples, sample_rate_hz, rate), channels)
+    total, done = _msst_calls(loaded.config, len(audio)), [0]
+
+    def on_call(*_args) -> None:
+        done[0] += 1
+        if progress:
+            progress(min(1.0, done[0] / total), f"separating (pass {done[0]}/{total})")
+
+    model = getattr(separator, "_model", None)  # the network msst loaded: its calls give the progress
+    hook = model.register_forward_hook(on_call) if model is not None else None
+    try:
+        with warnings.catch_warnings():  # SCNet's STFT has no window argument (torch warns each call)
+            warnings.filterwarnings("ignore", message="A window was not provided")
+            sources = separator.separate(np.ascontiguousarray(audio.T, dtype=np.float32))
+    finally:
+        if hook is not None:
+            hook.remove()
+    if progress:
+        progress(1.0, "separated")
+    return {str(name).lower(): np.ascontiguousarray(np.asarray(wave, dtype=np.float32).T)
+            for name, wave in sources.items()}
+
+
 # ---- the cache and the one entry point ----------------------------------------------------------
 
 def _cache_dir(key: str) -> Path:
@@ -485,7 +624,8 @@ def separate_with(name: str, samples: np.ndarray, sample_rate_hz: int, *, device
         settings = f"seg{segment_s}-sh{shifts}"
     else:
         ckpt, yml = roformer_weights(name, weights_dir)
-        source, folder, weights_id, settings = "roformer", ckpt.parent, _file_stamp([ckpt, yml]), "mdxc"
+        source, folder, weights_id = spec.family, ckpt.parent, _file_stamp([ckpt, yml])
+        settings = "mdxc" if spec.family == "roformer" else "msst"
     key = "-".join([audio_hash(samples, sample_rate_hz), name, source, weights_id, settings])
     cache = _cache_dir(key)
     if use_cache:
@@ -502,9 +642,14 @@ def separate_with(name: str, samples: np.ndarray, sample_rate_hz: int, *, device
                               f"demucs_model {name} expects {', '.join(expect_stems)}")
         stems = separate_with_model(model, samples, sample_rate_hz, device, segment_s, shifts, progress)
     else:
-        separator = load_roformer(str(ckpt), str(yml), device, weights_id)
-        stems = separate_with_roformer(separator, samples, sample_rate_hz, progress)
-        rate = int(separator.sample_rate)
+        if spec.family == "roformer":
+            separator = load_roformer(str(ckpt), str(yml), device, weights_id)
+            stems = separate_with_roformer(separator, samples, sample_rate_hz, progress)
+            rate = int(separator.sample_rate)
+        else:
+            loaded = load_msst(str(ckpt), str(yml), device, weights_id)
+            stems = separate_with_msst(loaded, samples, sample_rate_hz, progress)
+            rate = int(loaded.separator.sample_rate)
         if expect_stems is not None and set(stems) != set(expect_stems):
             raise StudioError(f"{yml.name} separates {', '.join(stems)}; {name} expects "
                               f"{', '.join(expect_stems)}")
