@@ -17,7 +17,7 @@ from typing import Any
 
 from ..common.cli import ArgumentParser, run_cli
 from ..common.config import load_config, parse_overrides
-from .config import DEMUCS_MODELS, ABConfig
+from .config import ABConfig, separator_names
 from .transcribers import TRANSCRIBERS
 
 FLAGS = {  # CLI flag -> config key (the rest goes through --set key=value)
@@ -51,7 +51,7 @@ def _parser() -> Any:
         sub.add_argument("--separator", choices=["demucs", "oracle", "none"],
                          help="oracle (MIDI input; default), demucs, or none (the mix alone)")
         sub.add_argument("--transcriber", choices=list(TRANSCRIBERS))
-        sub.add_argument("--model", choices=list(DEMUCS_MODELS),
+        sub.add_argument("--model", choices=list(separator_names()),
                          help="separation model; also picks the stem classes scored")
         sub.add_argument("--excerpt", type=float, help="keep only the first N seconds")
         sub.add_argument("--onset-threshold", type=float)

@@ -8,8 +8,6 @@ from typing import Literal
 from ..common.errors import StudioError
 
 SEPARATORS = ("demucs", "oracle", "none")  # none: the mix alone (offline audio, no weights)
-# The separation models (separate.SEPARATOR_MODELS): Demucs, RoFormer and SCNet entries alike.
-DEMUCS_MODELS = ("htdemucs", "htdemucs_6s", "htdemucs_ft", "bs_roformer_sw", "mel_roformer_vocals", "scnet")
 
 
 @dataclass
@@ -43,8 +41,8 @@ class ABConfig:
     def __post_init__(self) -> None:
         if self.separator not in SEPARATORS:
             raise StudioError(f"separator must be one of {', '.join(SEPARATORS)} (got {self.separator!r})")
-        if self.demucs_model not in DEMUCS_MODELS:
-            raise StudioError(f"demucs_model must be one of {', '.join(DEMUCS_MODELS)} "
+        if self.demucs_model not in separator_names():
+            raise StudioError(f"demucs_model must be one of {', '.join(separator_names())} "
                               f"(got {self.demucs_model!r})")
         for name in ("onset_threshold", "frame_threshold"):
             value = getattr(self, name)
@@ -82,6 +80,13 @@ class ABConfig:
     @property
     def primary_tolerance_s(self) -> float:
         return self.onset_tolerances_s[0]
+
+
+def separator_names() -> tuple[str, ...]:
+    """The separation models of the registry (separate.SEPARATOR_MODELS): Demucs, RoFormer, SCNet."""
+    from .separate import SEPARATOR_MODELS
+
+    return tuple(SEPARATOR_MODELS)
 
 
 def stem_classes(demucs_model: str) -> tuple[str, ...]:

@@ -26,7 +26,7 @@ from ..common.errors import StudioError
 from ..common.files import atomic_write_json, read_json
 from .audio import resample
 from .compare import UNPITCHED, StemRun, _stage, _transcribe_side, check_device, score_result
-from .config import DEMUCS_MODELS, ABConfig, stem_classes
+from .config import ABConfig, separator_names, stem_classes
 from .notes import concat
 from .slakh import TrackData, list_tracks, load_track, read_track
 from .transcribers import LABELS_INSTRUMENTS, get_transcriber
@@ -43,9 +43,9 @@ def study_separators(cfg: ABConfig, separators: list[str] | None) -> list[str]:
     chosen = list(dict.fromkeys(separators)) if separators else \
         ([cfg.demucs_model] if cfg.separator == "demucs" else [])
     for model in chosen:
-        if model not in DEMUCS_MODELS:
+        if model not in separator_names():
             raise StudioError(f"separator {model!r} is not in the registry; one of "
-                              f"{', '.join(DEMUCS_MODELS)}")
+                              f"{', '.join(separator_names())}")
         missing = [c for c in cfg.stem_classes if c not in stem_classes(model)]
         if missing:
             raise StudioError(f"the separator {model} gives no {', '.join(missing)} stem but the study "
