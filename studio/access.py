@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from pipelines.common.errors import StudioError
+from pipelines.common import StudioError
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import gradio as gr
 
-from pipelines.common.errors import StudioError
+from pipelines.common import StudioError
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ def published_models(settings: Any) -> list[tuple[str, str]]:
     """The models a visitor may pick (Generate, a listening test's systems): on a guarded studio the
     shipped and exported ones (Export in the Train tab publishes a run), never a run's own checkpoint,
     whose name is the run id."""
-    from pipelines.generate.model.loading import list_models
+    from pipelines.generate import list_models
 
     models = list_models()
     if private_lists(settings):

@@ -6,18 +6,12 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from pipelines.common.errors import StudioError
-from pipelines.common.files import read_json
-from pipelines.common.paths import configs_dir
-from pipelines.data.analysis import dataset_stats, plot_lengths
-from pipelines.data.augment import AugmentConfig
-from pipelines.data.build import SplitConfig, tokenize_dataset
-from pipelines.data.dataset import existing_dataset, list_datasets, read_manifest
-from pipelines.data.ingest import IngestConfig, ingest
-from pipelines.data.preview import round_trip_preview
-from pipelines.generate.corpus import bootstrap_dataset
-from pipelines.data.tokenizers import tokenizer_preset
-from pipelines.data.vocab import DEFAULT_STYLES
+from pipelines.common import StudioError
+from pipelines.data import (AugmentConfig, DEFAULT_STYLES, IngestConfig, SplitConfig, dataset_meta,
+                            dataset_stats, existing_dataset, ingest, list_datasets, plot_lengths,
+                            read_manifest, round_trip_preview, tokenize_dataset, tokenizer_preset,
+                            tokenizer_presets)
+from pipelines.generate import bootstrap_dataset
 
 from .common import lists_state, private_lists, shown_copy, ui_errors, unlock_lists
 from .settings import StudioSettings
@@ -27,7 +21,7 @@ ROUND_TRIP_HEADERS = ["file", "notes kept", "notes", "share"]
 
 
 def _presets() -> list[str]:
-    return sorted(p.stem for p in (configs_dir() / "tokenizers").glob("*.yaml")) or ["studio"]
+    return tokenizer_presets() or ["studio"]
 
 
 def _labels(text: str | None) -> list[str]:
@@ -107,9 +101,8 @@ def make_handlers(settings: StudioSettings):
                                 velocity_jitter=int(velocity_jitter), seed=int(seed))
         split = SplitConfig(valid_share=float(valid_share), test_share=float(test_share), seed=int(seed))
         summary = tokenize_dataset(dataset, cfg, augment, split, progress=progress)
-        folder = existing_dataset(dataset)
-        lengths = plot_lengths(folder)
-        per_file = read_json(folder / "meta.json")["round_trip"]["per_file"]
+        lengths = plot_lengths(existing_dataset(dataset))
+        per_file = dataset_meta(dataset)["round_trip"]["per_file"]
         rows = [[f["file"], f["kept"], f["total"], f["share"]] for f in per_file.values()]
         return summary, shown_copy(lengths), rows
 

@@ -7,14 +7,10 @@ from typing import Callable
 
 import gradio as gr
 
-from pipelines.common.errors import StudioError
-from pipelines.generate.api import METERS, OTHER_STYLE_RULES, STYLE_RULES, GenerateConfig, generate
-from pipelines.generate.examples import example_charts
-from pipelines.generate.model.loading import list_models, model_style
-from pipelines.music.chords import TOKEN_ROOTS
-from pipelines.music.metrics import METRIC_LABELS
-from pipelines.music.pianoroll import piano_roll_figure
-from pipelines.music.midi_reader import read_midi
+from pipelines.common import StudioError
+from pipelines.generate import (GenerateConfig, METERS, OTHER_STYLE_RULES, STYLE_RULES, example_charts,
+                                generate, list_models, model_style)
+from pipelines.music import METRIC_LABELS, TOKEN_ROOTS, piano_roll_figure, read_midi
 
 from .common import published_models, ui_errors
 from .settings import StudioSettings

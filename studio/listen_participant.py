@@ -10,12 +10,9 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from pipelines.common.errors import StudioError
-from pipelines.listen import AlreadyVoted, join, progress, record_play, results, vote
-from pipelines.listen.plays import listening_state
-from pipelines.listen.plan import DECIDE_S
-from pipelines.listen.session import EXPERIENCE_LEVELS
-from pipelines.listen.store import describe_test
+from pipelines.common import StudioError
+from pipelines.listen import (AlreadyVoted, DECIDE_S, EXPERIENCE_LEVELS, describe_test, join, listening_state,
+                              progress, record_play, results, vote)
 
 from .common import ui_errors
 from .settings import StudioSettings

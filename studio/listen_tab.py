@@ -11,15 +11,12 @@ from pathlib import Path
 import gradio as gr
 from gradio.context import Context
 
-from pipelines.common.config import from_dict
-from pipelines.common.errors import StudioError
-from pipelines.generate.api import STYLES
-from pipelines.listen import (ListenTestConfig, chart_sets, create_test, export_csv, list_tests,
-                              load_charts, plan_test, plan_text, results, set_status)
-from pipelines.listen.config import check_size
-from pipelines.listen.degrade import DEGRADATIONS
-from pipelines.listen.report import (breakdown_table, overall_table, pairwise_table, paragraph,
-                                     participant_rows, ranking_table, screening_table)
+from pipelines.common import StudioError, from_dict
+from pipelines.generate import STYLES
+from pipelines.listen import (DEGRADATIONS, ListenTestConfig, breakdown_table, chart_sets, check_size,
+                              create_test, export_csv, list_tests, load_charts, overall_table, pairwise_table,
+                              paragraph, participant_rows, plan_test, plan_text, ranking_table, results,
+                              screening_table, set_status)
 
 from .common import published_models, ui_errors
 from .listen_participant import api, build_participant_page, participant_view, show

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from pipelines.common.errors import StudioError
+from pipelines.common import StudioError
 
 from .access import PasswordGate, client_key, current_request
 

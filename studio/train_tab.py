@@ -11,32 +11,12 @@ from typing import Any
 
 import gradio as gr
 
-from pipelines.common.errors import StudioError
-from pipelines.train import launcher
-from pipelines.train.config import list_presets
-from pipelines.train.data import list_datasets
-from pipelines.train.export import export_run
-from pipelines.train.forms import (
-    RUN_COLUMNS,
-    base_model_choices,
-    check_markdown,
-    field_names,
-    form_config,
-    form_estimate,
-    form_preview,
-    grouped_fields,
-    preset_values,
-    report_or_none,
-    run_ids,
-    run_markdown,
-    run_rows,
-    run_samples,
-    start_from_form,
-)
-from pipelines.train.history import compare_figure, config_diff
-from pipelines.train.preflight import default_preset
-from pipelines.train.runs import delete_run, read_metrics, run_path
-from pipelines.train.status import check_config, loss_figure
+from pipelines.common import StudioError
+from pipelines.train import (RUN_COLUMNS, base_model_choices, check_config, check_markdown, compare_figure,
+                             config_diff, default_preset, delete_run, export_run, field_names, form_config,
+                             form_estimate, form_preview, grouped_fields, launcher, list_datasets,
+                             list_presets, loss_figure, preset_values, read_metrics, report_or_none, run_ids,
+                             run_markdown, run_path, run_rows, run_samples, start_from_form)
 
 from .common import lists_state, private_lists, shown_copy, ui_errors, unlock_lists
 from .settings import StudioSettings

@@ -41,3 +41,15 @@ def test_a_public_name_stays_itself_when_its_module_is_imported(name):
         if importlib.util.find_spec(f"pipelines.{name}.{public}") is not None:
             importlib.import_module(f"pipelines.{name}.{public}")
             assert not isinstance(getattr(package, public), type(sys)), f"pipelines.{name}.{public} is a module"
+
+
+def test_the_studio_imports_only_the_packages_front_doors():
+    """studio/*.py import ``from pipelines.<package> import ...``, never a module behind it."""
+    behind = []
+    for path in sorted((ROOT / "studio").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            modules = ([node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                       else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            behind += [f"{path.name}:{node.lineno} {m}" for m in modules
+                       if m.startswith("pipelines.") and m.count(".") > 1]
+    assert not behind, "import these from the package instead: " + "; ".join(behind)
