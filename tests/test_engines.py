@@ -115,3 +115,42 @@ def test_default_tempo_for_any_style():
 
     assert 56 <= default_tempo("mehldau", 3) <= 118
     assert 70 <= default_tempo("general", 3) <= 130  # a trained model's own style
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_plain_idiom_keeps_the_harmony_and_drops_the_idiom(style):
+    """The plain idiom (the shipped default's stage-1 corpus) plays the same chart with the same
+    harmony and bass, in straight time, with no ostinato (Mehldau) or shuffle/16ths (Gospel)."""
+    from pipelines.generate.rules.checks import take_report
+
+    ratios, low = [], {"full": 0, "plain": 0}
+    odd = {"full": [], "plain": []}  # share of onsets off the eighths (triplets and 16ths)
+    for index, text in enumerate(charts(8, seed=7)):
+        chart = parse_chart(text)
+        full = perform_chart(chart, style, 72 + 8 * index, index)
+        plain = perform_chart(chart, style, 72 + 8 * index, index, idiom="plain")
+        assert plain.notes != full.notes
+        report = take_report(plain)
+        assert report["doubled_keys"] == 0 and report["silent_bars"] == 0
+        assert report["bass_on_changes"] == 1.0
+        ratios.append(chord_tone_ratio(plain, tension_aware=True))
+        for idiom, piece in (("full", full), ("plain", plain)):
+            starts = {round(n.start, 4) for n in piece.notes}
+            odd[idiom].append(sum(abs(s * 2 - round(s * 2)) > 1e-3 for s in starts) / len(starts))
+        low["full"] += sum(n.pitch < 48 for n in full.notes)
+        low["plain"] += sum(n.pitch < 48 for n in plain.notes)
+    assert statistics.fmean(ratios) >= 0.95
+    if style == "mehldau":  # no broken-chord ostinato: the left hand holds each group's first note
+        assert low["plain"] < 0.7 * low["full"]
+    assert statistics.fmean(odd["plain"]) < 0.5 * statistics.fmean(odd["full"])
+
+
+def test_plain_idiom_is_a_corpus_variety(tmp_path):
+    from pipelines.common.errors import StudioError
+    from pipelines.generate.corpus import corpus_plan
+
+    assert corpus_plan("gospel", 3, 1, "plain") != corpus_plan("gospel", 3, 1, "wide")
+    summary = write_corpus("mehldau", 2, tmp_path, seed=3, variety="plain")
+    assert summary["n"] == 2 and all(f.startswith("mehldau_plain3_") for f in summary["files"])
+    with pytest.raises(StudioError, match="idiom"):
+        perform_chart(parse_chart("| C | F |"), "gospel", 90, 1, idiom="loud")

@@ -10,7 +10,10 @@ listed with its chart, key, tempo and seed in ``DIR/corpus.jsonl``.
 Two varieties: ``classic`` (what the first shipped models learned from: the style's ten
 progressions, 4/4 but a quarter of Mehldau charts in 3/4, 5/4 or 7/4; the CLI) and ``wide`` (the stage-1
 corpus of ``scripts/build_models.py``: the jazz standards' common moves of MUSIC.md added to both
-styles, every meter for both, wider tempos, more slash chords and N.C. bars). ``corpus_plan``
+styles, every meter for both, wider tempos, more slash chords and N.C. bars) and ``plain`` (charts
+drawn as ``wide`` draws them from their own stream, played in the engines' plain idiom: the
+neutral stage-1 corpus, so that each style's adapter, trained on ``wide``, learns the full idiom
+on top of it). ``corpus_plan``
 replays the charts of a corpus without playing them (the bench checks its held-out charts
 against them).
 """
@@ -70,7 +73,7 @@ STANDARDS = [
 ]
 PROGRESSIONS = {"gospel": GOSPEL, "mehldau": MEHLDAU}
 TEMPO_RANGES = {"gospel": (60, 140), "mehldau": (60, 130)}
-VARIETIES = ("classic", "wide")
+VARIETIES = ("classic", "wide", "plain")
 WIDE_TEMPO_RANGES = {"gospel": (56, 150), "mehldau": (48, 150)}
 WIDE_METERS = ((4, 4), (3, 4), (5, 4), (7, 4))
 WIDE_METER_WEIGHTS = {"gospel": (0.7, 0.2, 0.07, 0.03), "mehldau": (0.55, 0.25, 0.12, 0.08)}
@@ -166,7 +169,8 @@ def write_corpus(style: str, n: int, out_dir: str | Path, seed: int = 0,
     for index, planned in enumerate(corpus_plan(style, n, seed, variety)):
         chart_text, key, tempo, meter = (planned[k] for k in ("chart", "key", "tempo_bpm", "meter"))
         take_seed = planned["seed"]
-        piece = perform_chart(parse_chart(chart_text), style, tempo, take_seed, meter)
+        idiom = "plain" if variety == "plain" else "full"
+        piece = perform_chart(parse_chart(chart_text), style, tempo, take_seed, meter, idiom)
         name = f"{style}_{'' if variety == 'classic' else variety}{seed}_{index:05d}.mid"
         piece.write_midi(out / name)
         entries.append({"file": name, "style": style, "chart": chart_text, "key": key, "tempo_bpm": tempo,

@@ -4,16 +4,18 @@ from __future__ import annotations
 import random
 from typing import Callable
 
+from ...common.errors import StudioError
 from ...music.chords import Chart
 from ...music.piece import Piece
 from . import gospel, mehldau
 from .common import Placement
 
-# style -> perform(events, beats_per_bar, tempo_bpm, rng, placement) -> Performance
+# style -> perform(events, beats_per_bar, tempo_bpm, rng, placement, idiom) -> Performance
 ENGINES: dict[str, Callable] = {
     "gospel": gospel.perform,
     "mehldau": mehldau.perform,
 }
+IDIOMS = ("full", "plain")
 # Tempo ranges a seed draws from when none is given (MUSIC.md); other styles (a trained model's
 # "general", "pop" ...) use GENERAL_TEMPO_RANGE.
 DEFAULT_TEMPO_RANGES = {"gospel": (66, 128), "mehldau": (56, 118)}
@@ -24,13 +26,19 @@ PLASTIC_STEP = 0.7548776662466927  # 1 / the plastic number: seeds close in one 
 
 
 def perform_chart(chart: Chart, style: str, tempo_bpm: float, seed: int,
-                  time_signature: tuple[int, int] = (4, 4)) -> Piece:
+                  time_signature: tuple[int, int] = (4, 4), idiom: str = "full") -> Piece:
     """Play ``chart`` in ``style``: one seeded take, as a Piece whose chords are the chart's. The
-    take's choices are drawn from the seed and the chart, so seeds 1 and 2 differ anew on each chart."""
+    take's choices are drawn from the seed and the chart, so seeds 1 and 2 differ anew on each chart.
+    ``idiom`` "full" is the style as MUSIC.md describes it (the rules model); "plain" the same take as a
+    plain accompanist plays it (the stage-1 corpus of the shipped models, whose adapters learn the
+    full idiom)."""
+    if idiom not in IDIOMS:
+        raise StudioError(f"idiom must be one of {', '.join(IDIOMS)} (got {idiom!r})")
     rng = random.Random(f"{style}:{seed}:{chart.text()}")
     beats_per_bar = time_signature[0] * 4.0 / time_signature[1]
     events = chart.events(beats_per_bar)
-    performance = ENGINES[style](events, beats_per_bar, tempo_bpm, rng, seed_placement(style, seed, chart))
+    performance = ENGINES[style](events, beats_per_bar, tempo_bpm, rng, seed_placement(style, seed, chart),
+                                      idiom)
     notes = sorted(n for n in performance.notes if n.start < len(chart) * beats_per_bar)
     end = len(chart) * beats_per_bar
     for note in notes:  # nothing rings past the last bar

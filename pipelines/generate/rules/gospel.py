@@ -15,7 +15,7 @@ chords are voiced afresh.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ...music.chords import Chord, ChordEvent, parse_chord
 from ...music.chords import TOKEN_ROOTS as ROOTS
@@ -90,6 +90,15 @@ class GospelTake:
                           push_rate=rng.uniform(0.2, 0.9), late_rate=rng.uniform(0.1, 0.6),
                           lh_push_rate=rng.uniform(0.0, 0.8), walk_rate=rng.uniform(0.2, 0.8),
                           crush_rate=rng.uniform(0.05, 0.35), fill=rng.choice(("down", "up", "turn")))
+
+    def plain(self, rng: random.Random) -> "GospelTake":
+        """The same take as a plain accompanist plays it (idiom ``plain``): straight eighths at any
+        tempo, octaves or root-fifth in the left hand, rare pushes, no crushes, no walks, 3-4 notes."""
+        bank = CELLS["straight"]
+        return replace(self, feel="straight", left_hand=rng.choice(("octaves", "root_fifth")),
+                       sizes=rng.choice(((3, 4), (4,))), cells=tuple(rng.sample(bank[:-1], 3)),
+                       double_rate=0.0, push_rate=rng.uniform(0.0, 0.15), late_rate=0.0,
+                       lh_push_rate=0.0, walk_rate=0.0, crush_rate=0.0)
 
 
 def _melody(take: GospelTake, position: float) -> float:
@@ -213,7 +222,7 @@ def _passing_chord(chord: Chord, following: ChordEvent | None, event: ChordEvent
 
 
 def perform(events: list[ChordEvent], beats_per_bar: float, tempo_bpm: float,
-            rng: random.Random, placement: Placement = Placement()) -> Performance:
+            rng: random.Random, placement: Placement = Placement(), idiom: str = "full") -> Performance:
     """Play the chart ``events`` as Gospel piano: one seeded take (see the module docstring).
 
     Recipe per chord: 1. decide the push and the passing chord; 2. the left hand up to the push;
@@ -221,6 +230,8 @@ def perform(events: list[ChordEvent], beats_per_bar: float, tempo_bpm: float,
     4. the pushed voicing (and bass) of the next chord; 5. the passing chord."""
     perf = Performance(events=events, register=REGISTER)
     take = GospelTake.draw(tempo_bpm, rng, placement)
+    take = take.plain(rng) if idiom == "plain" else take
+    loud = (66, 94) if idiom == "full" else (56, 80)  # the plain accompanist stays under the singer
     basses = bass_line(events, take.bass_low, take.bass_low + 12, rng, rng.uniform(0.1, 0.4))
     melody, outside_budget, pushed_in = take.melody, max(1, len(events) // 4), False
     phrase = 4 * beats_per_bar
@@ -232,7 +243,7 @@ def perform(events: list[ChordEvent], beats_per_bar: float, tempo_bpm: float,
             _no_chord(perf, take, events, index, melody)
             pushed_in = False
             continue
-        velocity = dynamics(event.start, phrase, 66, 94)  # 1. the push and the passing chord
+        velocity = dynamics(event.start, phrase, *loud)  # 1. the push and the passing chord
         passing = _passing_chord(chord, following, event) if outside_budget and rng.random() < 0.5 else None
         outside_budget -= passing is not None
         body = event.duration - (1.0 if passing else 0.0)

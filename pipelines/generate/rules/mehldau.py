@@ -13,7 +13,7 @@ displaced by a beat, with wide dynamics and long pedal. A N.C. bar is a break: a
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ...music.chords import Chord, ChordEvent
 from .common import (Performance, Placement, above, allowed_pitch_classes, bass_line, colour_intervals,
@@ -31,6 +31,8 @@ GROUPINGS = {  # eighths per group, by quarter notes a bar
 RHYTHMS = ((1.0, 0.5, 0.5, 1.0, 1.0), (1.5, 0.5, 1.0, 1.0), (0.5, 0.5, 0.5, 0.5, 2.0), (2.0, 1.0, 1.0),
            (0.75, 0.25, 1.0, 0.5, 0.5, 1.0), (1.0, 1.0, 0.5, 0.5, 1.0), (0.5, 1.0, 0.5, 2.0),
            (2 / 3, 2 / 3, 2 / 3, 1.0, 1.0), (1.5, 1.5, 1.0))
+
+PLAIN_RHYTHMS = tuple(r for r in RHYTHMS if all(d * 2 == int(d * 2) for d in r))
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,13 @@ class MehldauTake:
                            spacing=rng.choice((1, 2, 3, 5)),
                            entries=tuple(rng.sample((0.0, 0.5, 1.0, 1.5), 2)),
                            line_low=rng.randint(61, 70), rhythms=tuple(rng.sample(RHYTHMS, 3)))
+
+    def plain(self, rng: random.Random) -> "MehldauTake":
+        """The same take as a plain accompanist plays it (idiom ``plain``): no ostinato (held
+        bass notes or tenth shells), eighth pulse, the middle voicing on the change and held, the
+        line in quarters and eighths."""
+        return replace(self, left_hand=rng.choice(("held", "tenths")), pulse=0.5,
+                       restrike="hold", entries=(0.0, 0.0), rhythms=tuple(rng.sample(PLAIN_RHYTHMS, 3)))
 
 
 def _third(chord: Chord) -> int:
@@ -234,17 +243,19 @@ def _break(perf: Performance, take: MehldauTake, events: list[ChordEvent], index
 
 
 def perform(events: list[ChordEvent], beats_per_bar: float, tempo_bpm: float,
-            rng: random.Random, placement: Placement = Placement()) -> Performance:
+            rng: random.Random, placement: Placement = Placement(), idiom: str = "full") -> Performance:
     """Play the chart ``events`` in a Mehldau-inspired style: one seeded take (see the module docstring)."""
     perf = Performance(events=events, register=REGISTER)
     take = MehldauTake.draw(beats_per_bar, rng, placement)
+    take = take.plain(rng) if idiom == "plain" else take
+    loud = (38, 84) if idiom == "full" else (50, 72)  # the plain accompanist's dynamics are narrower
     basses = bass_line(events, take.bass_low, take.bass_low + 13, rng, rng.uniform(0.1, 0.4))
     phrase = 4 * beats_per_bar
     for index, event in enumerate(events):
         if event.chord.is_no_chord:
             _break(perf, take, events, index, rng)
             continue
-        velocity = dynamics(event.start, phrase, 38, 84)
+        velocity = dynamics(event.start, phrase, *loud)
         _left_hand(perf, take, event, basses[index], int(event.start // phrase), velocity)
         _middle(perf, take, event, basses[index], velocity - 6, rng)
         perf.pedal.append((event.start + 0.02, event.end - 0.05))
