@@ -49,8 +49,17 @@ GOALS = {"chord_tone_ratio_tension_aware": ">= 0.95", "bass_on_change": ">= 0.95
          "silent_bars": "0", "styles_apart": ">= 0.9", "apart_from_default": ">= 0.8",
          "shared_notes": "<= 0.35", "copied_4bar": "<= 0.01"}
 # the rule-engine corpora models were trained on, replayed by pipelines.generate.corpus.corpus_plan:
-# (style, performances, seed, variety). The first shipped models: 60 a style, classic charts.
+# (style, performances, seed, variety). The first shipped models: 60 a style, classic charts; the
+# models of scripts/build_models.py (its full recipe): its rule_corpora.
 RULE_CORPORA = [("gospel", 60, 0, "classic"), ("mehldau", 60, 0, "classic")]
+
+
+def build_corpora() -> list[tuple]:
+    """The rule-engine corpora of scripts/build_models.py's full recipe (the shipped models)."""
+    from scripts.build_models import RECIPES, rule_corpora
+
+    return [(s, int(n), int(seed), v) for s, n, seed, v in
+            (c.split(":") for c in rule_corpora(RECIPES["full"]))]
 
 
 def take_features(piece) -> list[float]:
@@ -108,7 +117,7 @@ def training_charts(extra_corpora: list[tuple]) -> dict[str, list[list[tuple[str
 
     mapper = ChordMapper(chord_tokens())
     sources: dict[str, list] = {}
-    for style, n, seed, variety in RULE_CORPORA + extra_corpora:
+    for style, n, seed, variety in dict.fromkeys(RULE_CORPORA + build_corpora() + extra_corpora):
         plan = corpus_plan(style, n, seed, variety)
         charts = [_bar_keys(parse_chart(p["chart"]), mapper) for p in plan]
         sources[f"rules:{style}:{n}:{seed}:{variety}"] = charts

@@ -5,16 +5,25 @@
 
 1. data: music21's public-domain corpus rendered for piano (``pipelines/data/public_corpus.py``;
    chords named by the studio's recogniser) plus the wide rule-engine corpus of both styles
-   (``pipelines/generate/corpus.py``, variety ``wide``) -> dataset ``build-general``; the wide
-   corpus of one style -> ``build-gospel`` and ``build-mehldau`` (another seed; ``build-quick-*``
-   with --quick); tokenized with the studio tokenizer, train copies transposed.
-2. stage 1 "general": ``python -m pipelines.train run ship_general`` (a scratch Llama, ~0.8 M).
+   (``pipelines/generate/corpus.py``, variety ``wide``) -> dataset ``build-general``; other charts
+   of both styles in the engines' plain idiom (variety ``plain``: straight eighths, plain left
+   hands, no ostinato) -> ``build-finish``; the wide corpus of one style (full idiom, another
+   seed) -> ``build-gospel`` and ``build-mehldau`` (``build-quick-*`` with --quick); tokenized
+   with the studio tokenizer, train copies transposed.
+2. stage 1 "general": ``python -m pipelines.train run ship_general`` (a scratch Llama, ~0.8 M),
+   then a finishing pass of every weight on ``build-finish`` (``ship_finish``). The music21 pieces'
+   recognised chords blur which notes are chord tones; the finishing pass on rule-engine material
+   sharpens them, and because it is the plain idiom, the default model plays a plain accompanist
+   in each style and leaves the style's full idiom to its adapter.
 3. stage 2: ``python -m pipelines.train run ship_style`` on each style's dataset, a LoRA on stage 1.
 4. each model is shipped (``pipelines.generate.model.ship``: files, corpus profile, card) into
    ``DIR/models/{default,gospel,mehldau}`` (default DIR: <workspace>/build-models[-quick]);
    ``--install`` then copies them over ``checkpoints/`` (do it only when bench/bench_model_quality.py
    measures them better than the shipped ones). ``DIR/build.json`` records every step's seconds;
-   ``--reuse`` keeps the datasets and finished runs of an interrupted build.
+   ``--reuse`` keeps the datasets and training runs whose recipe, settings and preset file are
+   unchanged (a run is redone when the one it starts from was), so a changed later stage does not
+   retrain stage 1. None of the held-out charts of bench/bench_model_quality.py is in any of them
+   (the bench checks; pass it ``--rule-corpus`` with the build's ``rule_corpora``).
 
 ``--card-figures`` writes the figures of a ``bench/bench_model_quality.py --json-out`` report into
 the cards (README.md and studio_checkpoint.json) of the default model and adapters it measured.
@@ -27,6 +36,7 @@ recipe end to end with a handful of pieces and steps (19 min there). Training us
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
@@ -46,22 +56,25 @@ STYLES = ("gospel", "mehldau")
 # -k..+k semitones; optimizer steps.
 RECIPES = {
     "full": {"public_limit": None, "public_max_bars": 64, "general_rules": 240, "style_rules": 160,
-             "transpose_general": 2, "transpose_style": 3, "general_steps": 2000, "style_steps": 250},
+             "finish_rules": 400, "transpose_general": 2, "transpose_style": 3, "transpose_finish": 2,
+             "general_steps": 2000, "finish_steps": 600, "style_steps": 300},
     "quick": {"public_limit": 3, "public_max_bars": 16, "general_rules": 8, "style_rules": 8,
-              "transpose_general": 0, "transpose_style": 0, "general_steps": 30, "style_steps": 10},
+              "finish_rules": 8, "transpose_general": 0, "transpose_style": 0, "transpose_finish": 0,
+              "general_steps": 30, "finish_steps": 10, "style_steps": 10},
 }
-GENERAL_SEED, STYLE_SEED = 1, 2
+GENERAL_SEED, STYLE_SEED, FINISH_SEED = 1, 2, 3
 CARD = "studio_checkpoint.json"
 
 
 def rule_corpora(recipe: dict) -> list[str]:
     """Every rule-engine corpus a build trains on, as the bench's --rule-corpus takes them."""
     return ([f"{s}:{recipe['general_rules']}:{GENERAL_SEED}:wide" for s in STYLES]
+            + [f"{s}:{recipe['finish_rules']}:{FINISH_SEED}:plain" for s in STYLES]
             + [f"{s}:{recipe['style_rules']}:{STYLE_SEED}:wide" for s in STYLES])
 
 
 def dataset_name(recipe_name: str, part: str) -> str:
-    """The workspace dataset of one part (general, gospel, mehldau) of a build."""
+    """The workspace dataset of one part (general, finish, gospel, mehldau) of a build."""
     return f"build-{'quick-' if recipe_name == 'quick' else ''}{part}"
 
 
@@ -72,12 +85,12 @@ def _fresh_dataset(name: str) -> None:
         shutil.rmtree(dataset_dir(name))
 
 
-def _ingest_rules(dataset: str, style: str, n: int, seed: int) -> None:
+def _ingest_rules(dataset: str, style: str, n: int, seed: int, variety: str = "wide") -> None:
     from pipelines.data.ingest import IngestConfig, ingest
     from pipelines.generate.corpus import write_corpus
 
     with tempfile.TemporaryDirectory(prefix="build-rules-") as tmp:
-        write_corpus(style, n, tmp, seed=seed, variety="wide")
+        write_corpus(style, n, tmp, seed=seed, variety=variety)
         config = IngestConfig(dataset=dataset, style=style, labels=["source:rules"])
         ingest(sorted(Path(tmp).glob("*.mid")), config)
 
@@ -94,46 +107,81 @@ def _tokenize(dataset: str, transpose: int) -> dict:
 
 
 def build_data(recipe_name: str, recipe: dict, out: Path, reuse: bool = False) -> dict:
-    """Step 1: the three datasets, tokenized (kept from an earlier build with ``reuse``)."""
+    """Step 1: the four datasets, tokenized (each kept from an earlier build with ``reuse`` when the
+    recipe that made it is the same)."""
+    from pipelines.data.dataset import dataset_dir
     from pipelines.data.ingest import IngestConfig, ingest
     from pipelines.data.public_corpus import write_public_corpus
 
     done = out / "data.json"
-    if reuse and done.is_file():
-        return json.loads(done.read_text(encoding="utf-8"))
-    public = write_public_corpus(out / "public_midi", max_bars=recipe["public_max_bars"],
-                                 limit=recipe["public_limit"], workers=2)
-    log.info("music21 pieces: %s", public)
+    made = json.loads(done.read_text(encoding="utf-8")) if reuse and done.is_file() else {}
+    recipes = made.setdefault("recipes", {})
+
+    def kept(name: str, keys: tuple[str, ...]) -> bool:
+        same = recipes.get(name) == {k: recipe[k] for k in keys}
+        # builds before the per-dataset record made general and the styles from this same recipe
+        same = same or (name not in recipes and name in made and "finish" not in name)
+        return reuse and same and (dataset_dir(name) / "tokens" / "train.jsonl").is_file()
+
+    def record(name: str, keys: tuple[str, ...], report: dict) -> None:
+        made[name], recipes[name] = report, {k: recipe[k] for k in keys}
+        done.write_text(json.dumps(made, indent=2) + "\n", encoding="utf-8")
+
     general = dataset_name(recipe_name, "general")
-    _fresh_dataset(general)
-    ingest(sorted((out / "public_midi").glob("*.mid")), IngestConfig(dataset=general, style="classical"))
-    for style in STYLES:
-        _ingest_rules(general, style, recipe["general_rules"], GENERAL_SEED)
-    made = {"public": public, general: _tokenize(general, recipe["transpose_general"])}
+    keys = ("public_limit", "public_max_bars", "general_rules", "transpose_general")
+    if not kept(general, keys):
+        public = write_public_corpus(out / "public_midi", max_bars=recipe["public_max_bars"],
+                                     limit=recipe["public_limit"], workers=2)
+        log.info("music21 pieces: %s", public)
+        made["public"] = public
+        _fresh_dataset(general)
+        ingest(sorted((out / "public_midi").glob("*.mid")), IngestConfig(dataset=general, style="classical"))
+        for style in STYLES:
+            _ingest_rules(general, style, recipe["general_rules"], GENERAL_SEED)
+        record(general, keys, _tokenize(general, recipe["transpose_general"]))
+    finish = dataset_name(recipe_name, "finish")
+    keys = ("finish_rules", "transpose_finish")
+    if not kept(finish, keys):
+        _fresh_dataset(finish)
+        for style in STYLES:
+            _ingest_rules(finish, style, recipe["finish_rules"], FINISH_SEED, variety="plain")
+        record(finish, keys, _tokenize(finish, recipe["transpose_finish"]))
     for style in STYLES:
         name = dataset_name(recipe_name, style)
-        _fresh_dataset(name)
-        _ingest_rules(name, style, recipe["style_rules"], STYLE_SEED)
-        made[name] = _tokenize(name, recipe["transpose_style"])
-    done.write_text(json.dumps(made, indent=2) + "\n", encoding="utf-8")
+        keys = ("style_rules", "transpose_style")
+        if not kept(name, keys):
+            _fresh_dataset(name)
+            _ingest_rules(name, style, recipe["style_rules"], STYLE_SEED)
+            record(name, keys, _tokenize(name, recipe["transpose_style"]))
     return made
 
 
-def train(preset: str, run_dir: Path, settings: dict, reuse: bool = False) -> Path:
-    """One training run through the CLI a user would type; returns its best checkpoint."""
+def train(preset: str, run_dir: Path, settings: dict, reuse: bool = False) -> tuple[Path, bool, float]:
+    """One training run through the CLI a user would type; returns its best checkpoint, whether it
+    trained (with ``reuse``, an earlier run of the same preset and settings is kept) and the
+    seconds the run took (as recorded when it was kept)."""
     best = run_dir / "checkpoints" / "best"
-    if reuse and best.is_dir() and (run_dir / "build-done").is_file():
-        return best
+    done = run_dir / "build-done"
+    preset_text = (REPO / "configs" / "train" / f"{preset}.yaml").read_text(encoding="utf-8")
+    preset_sha = hashlib.sha256(preset_text.encode()).hexdigest()[:16]
+    if reuse and best.is_dir() and done.is_file():
+        recorded = json.loads(done.read_text(encoding="utf-8"))
+        if (recorded.get("settings", recorded) == settings and recorded.get("preset", preset) == preset
+                and recorded.get("preset_sha", preset_sha) == preset_sha):
+            return best, False, float(recorded.get("seconds", 0.0))
     if run_dir.exists():
         shutil.rmtree(run_dir)
     command = [sys.executable, "-m", "pipelines.train", "run", preset, "--run-dir", str(run_dir),
                "--set", *[f"{k}={v}" for k, v in settings.items()]]
     log.info("%s", " ".join(command))
+    t0 = time.perf_counter()
     subprocess.run(command, cwd=REPO, check=True)
+    seconds = round(time.perf_counter() - t0, 1)
     if not best.is_dir():
         raise SystemExit(f"training wrote no best checkpoint in {run_dir}")
-    (run_dir / "build-done").write_text(json.dumps(settings) + "\n", encoding="utf-8")
-    return best
+    done.write_text(json.dumps({"preset": preset, "preset_sha": preset_sha, "settings": settings,
+                                "seconds": seconds}) + "\n", encoding="utf-8")
+    return best, True, seconds
 
 
 def ship(source: Path, name: str, dataset: str, notes: str, models: Path, record: dict,
@@ -150,6 +198,10 @@ def ship(source: Path, name: str, dataset: str, notes: str, models: Path, record
         shipping.checkpoints_dir = original
     card = json.loads((models / name / CARD).read_text(encoding="utf-8"))
     card["built_by"] = record
+    if not base_name and card.get("base_model"):  # the finishing pass started from stage 1's run
+        card["base_model"] = ""  # no path of the training machine in a shipped file
+        card["init_from"] = ("stage 1 of scripts/build_models.py (configs/train/ship_general.yaml), "
+                             "finished with configs/train/ship_finish.yaml")
     (models / name / CARD).write_text(json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return shipped
 
@@ -158,23 +210,29 @@ def _transposed(semitones: int) -> str:
     return f"transposed -{semitones}..+{semitones} semitones" if semitones else "not transposed"
 
 
-def notes_for(name: str, command: str, recipe: dict, data: dict, seconds: float) -> str:
+def notes_for(name: str, command: str, recipe: dict, data: dict, seconds: float, finish_s: float = 0.0) -> str:
     """The model card's paragraph: which stage of which command, and what it was trained on."""
     public = data["public"]["by_collection"]
     minutes = f"{seconds / 60:.0f} min"
     if name == "default":
-        return (f"Stage 1 of `{command}` ({recipe['general_steps']} steps of "
-                f"configs/train/ship_general.yaml, {minutes}). Trained on music21's public-domain corpus "
+        return (f"Stage 1 of `{command}`: {recipe['general_steps']} steps of "
+                f"configs/train/ship_general.yaml ({minutes}) on music21's public-domain corpus "
                 f"rendered for piano, chords named by the studio's recogniser ({public.get('chorales', 0)} "
                 f"Bach chorales, {public.get('quartets', 0)} string-quartet movements, "
                 f"{public.get('piano', 0)} piano and song pieces, {public.get('leadsheets', 0)} lead sheets; "
                 f"first {recipe['public_max_bars']} bars each, style token `classical`) and "
                 f"{recipe['general_rules']} Gospel + {recipe['general_rules']} Mehldau performances of the "
                 "rule engines over the wide corpus's charts (standards' moves, every key, meters 4/4 3/4 5/4 "
-                f"7/4, slash chords, N.C. bars), {_transposed(recipe['transpose_general'])}.")
+                f"7/4, slash chords, N.C. bars), {_transposed(recipe['transpose_general'])}; then a "
+                f"finishing pass of every weight ({recipe['finish_steps']} steps of "
+                f"configs/train/ship_finish.yaml, {finish_s / 60:.0f} min) on {recipe['finish_rules']} + "
+                f"{recipe['finish_rules']} performances of other wide-corpus charts in the engines' plain "
+                f"idiom (straight eighths, plain left hands, no ostinato), "
+                f"{_transposed(recipe['transpose_finish'])}: the chord tones sharpened, the styles' full "
+                "idiom left to the adapters.")
     return (f"Stage 2 of `{command}`: a LoRA (configs/train/ship_style.yaml, {recipe['style_steps']} steps, "
             f"{minutes}) on the default model, trained on {recipe['style_rules']} {name.title()} "
-            "performances of the rule engine over other wide-corpus charts, "
+            "performances of the rule engine in its full idiom over other wide-corpus charts, "
             f"{_transposed(recipe['transpose_style'])}.")
 
 
@@ -190,22 +248,25 @@ def build(recipe_name: str, out: Path, reuse: bool) -> dict:
     timings["data_s"] = time.perf_counter() - t0
     record = {"command": command, "recipe": recipe, "rule_corpora": rule_corpora(recipe),
               "music21_pieces": data["public"]["by_collection"]}
-    t1 = time.perf_counter()
     general = dataset_name(recipe_name, "general")
-    best = train("ship_general", out / "runs" / "general",
-                 {"dataset": general, "max_steps": recipe["general_steps"]}, reuse)
-    timings["stage1_s"] = time.perf_counter() - t1
-    notes = notes_for("default", command, recipe, data, timings["stage1_s"])
+    best, trained, timings["stage1_s"] = train("ship_general", out / "runs" / "general",
+                                               {"dataset": general, "max_steps": recipe["general_steps"]}, reuse)
+    best, finished, timings["stage1_finish_s"] = train(
+        "ship_finish", out / "runs" / "finish", {"dataset": dataset_name(recipe_name, "finish"),
+                                                 "base_model": str(best), "max_steps": recipe["finish_steps"]},
+        reuse and not trained)
+    trained = trained or finished
+    notes = notes_for("default", command, recipe, data, timings["stage1_s"], timings["stage1_finish_s"])
     ship(best, "default", general, notes, models, record)
     for style in STYLES:
-        t2 = time.perf_counter()
         settings = {"dataset": dataset_name(recipe_name, style), "base_model": str(models / "default"),
                     "max_steps": recipe["style_steps"], "run_name": f"ship-{style}"}
-        best = train("ship_style", out / "runs" / style, settings, reuse)
-        timings[f"stage2_{style}_s"] = time.perf_counter() - t2
+        best, _, timings[f"stage2_{style}_s"] = train("ship_style", out / "runs" / style, settings,
+                                                      reuse and not trained)
         notes = notes_for(style, command, recipe, data, timings[f"stage2_{style}_s"])
         ship(best, style, settings["dataset"], notes, models, record, base_name="default")
-    timings["total_s"] = time.perf_counter() - t0
+    timings["wall_s"] = time.perf_counter() - t0
+    timings["total_s"] = timings["data_s"] + sum(v for k, v in timings.items() if k.startswith("stage"))
     summary = {**record, "data": data, "timings_s": {k: round(v, 1) for k, v in timings.items()},
                "models": str(models)}
     (out / "build.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
