@@ -28,10 +28,12 @@
 ``--card-figures`` writes the figures of a ``bench/bench_model_quality.py --json-out`` report into
 the cards (README.md and studio_checkpoint.json) of the default model and adapters it measured.
 
-On the 2-core development CPU (load 3-4 from other work) the full build took 47 min: data 1.6 min
-(music21 renders cached from an earlier run; rendering them took 25 min on the loaded machine),
-stage 1 36 min (2,000 steps, ~1.1 s each), the two LoRAs 5.5 and 3.5 min. ``--quick`` proves the
-recipe end to end with a handful of pieces and steps (19 min there). Training uses CUDA when present.
+On the 2-core development CPU (load 3-8 from other work) the shipped build took 57 min of
+training: stage 1 36 min (2,000 steps, ~1.1 s each; kept by ``--reuse`` from the build before, whose
+stage 1 was the same), the finishing pass 10 min (600 steps), the two LoRAs 6 and 5 min (300 steps);
+data 1.6 min with the music21 renders cached (rendering them took 25 min on the loaded machine).
+``--quick`` proves the recipe end to end with a handful of pieces and steps. Training uses CUDA when
+present.
 """
 from __future__ import annotations
 
