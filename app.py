@@ -47,14 +47,14 @@ def served_folders() -> list[str]:
     """Folders whose files the browser may fetch: what visitors make and hear (``outputs/``, the
     listening tests' clips in ``listen/``). Never runs/, datasets/, models/, exports, listen.db nor the
     caches: the page gets a run's samples or a dataset's plots as private copies (Gradio's own cache)."""
-    from pipelines.common.paths import served_dirs
+    from pipelines.common import served_dirs
 
     return [str(path) for path in served_dirs()]
 
 
 def blocked_folders() -> list[str]:
     """Workspace entries Gradio must neither serve nor hand out in place, whatever else allows them."""
-    from pipelines.common.paths import private_paths
+    from pipelines.common import private_paths
 
     return [str(path) for path in private_paths()]
 
@@ -80,12 +80,12 @@ def _warm_up_in_background() -> None:
     adapter (an export timed once per checkpoint, cached); STUDIO_WARMUP=0 turns this off."""
     import threading
 
-    from pipelines.common.paths import checkpoints_dir
+    from pipelines.common import checkpoints_dir
 
     shipped = checkpoints_dir()
     if not (shipped / "default" / "config.json").is_file():
         return
-    from pipelines.generate.model.takes import warm_up
+    from pipelines.generate import warm_up
 
     adapters = sorted(f"checkpoints/{p.name}" for p in shipped.iterdir() if (p / "adapter_config.json").is_file())
 
@@ -100,8 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from pipelines.common.errors import StudioError
-    from pipelines.common.paths import move_legacy_workspace
+    from pipelines.common import StudioError, move_legacy_workspace
     from studio import build_studio
 
     move_legacy_workspace()

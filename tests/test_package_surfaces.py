@@ -44,12 +44,19 @@ def test_a_public_name_stays_itself_when_its_module_is_imported(name):
 
 
 def test_the_studio_imports_only_the_packages_front_doors():
-    """studio/*.py import ``from pipelines.<package> import ...``, never a module behind it."""
+    """studio/*.py and app.py import ``from pipelines.<package> import ...``, never a module behind it."""
     behind = []
-    for path in sorted((ROOT / "studio").glob("*.py")):
+    for path in [*sorted((ROOT / "studio").glob("*.py")), ROOT / "app.py"]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             modules = ([node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
                        else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
             behind += [f"{path.name}:{node.lineno} {m}" for m in modules
                        if m.startswith("pipelines.") and m.count(".") > 1]
     assert not behind, "import these from the package instead: " + "; ".join(behind)
+
+
+def test_importing_the_app_loads_no_torch():
+    """``import app`` (the launcher, its argument parsing) stays cheap: the pipelines load when used."""
+    code = "import sys, app\nprint(sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
