@@ -30,7 +30,11 @@ def build_studio(settings: StudioSettings | None = None) -> gr.Blocks:
             return check_inputs_first(demo)
         gr.Markdown(f"# {TITLE}\nTokenize MIDI, fine-tune music models, compare transcriptions, "
                     "generate chord-conditioned piano and run blind listening tests, in one place.")
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             for name in TABS:
-                importlib.import_module(f"studio.{name}").build(settings)
+                build = importlib.import_module(f"studio.{name}").build
+                if name == "listen_tab":  # a ?listen= link selects its tab
+                    build(settings, tabs)
+                else:
+                    build(settings)
     return check_inputs_first(demo)

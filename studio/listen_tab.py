@@ -9,7 +9,6 @@ import tempfile
 from pathlib import Path
 
 import gradio as gr
-from gradio.context import Context
 
 from pipelines.common import StudioError, from_dict
 from pipelines.generate import STYLES
@@ -29,9 +28,9 @@ WHO = ["Everyone", "Without flagged participants"]
 
 
 # ---- organiser tab ----------------------------------------------------------------------------
-def build(settings: StudioSettings) -> None:
-    """The Listen tab; ``?listen=<test id>`` turns the page into that test's participant page."""
-    tabs = Context.block if isinstance(Context.block, gr.Tabs) else None
+def build(settings: StudioSettings, tabs: gr.Tabs | None = None) -> None:
+    """The Listen tab; ``?listen=<test id>`` turns the page into that test's participant page (and
+    selects this tab in ``tabs``, the page's ``gr.Tabs``, when given)."""
     with gr.Tab("Listen", id="listen"):
         with gr.Column() as organiser:
             _organiser(settings)
