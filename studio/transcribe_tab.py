@@ -12,8 +12,9 @@ from typing import Any
 
 import gradio as gr
 
-from pipelines.common import StudioError, configs_dir, load_config, workspace_dir
-from pipelines.transcribe import ABConfig, SEPARATOR_MODELS, TABLE_COLUMNS, TRANSCRIBERS
+from pipelines.common import StudioError, load_config, workspace_dir
+from pipelines.transcribe import (ABConfig, SEPARATOR_MODELS, TABLE_COLUMNS, TRANSCRIBERS, preset_path,
+                                  transcribe_presets)
 
 from .common import ui_errors, without_paths
 from .settings import StudioSettings
@@ -32,7 +33,7 @@ PUBLIC_MAX_SONGS = 20  # songs of one batch on a public Space (each is a full A/
 
 
 def _presets() -> list[str]:
-    return [PRESET_NONE] + sorted(p.stem for p in (configs_dir() / "transcribe").glob("*.yaml"))
+    return [PRESET_NONE] + transcribe_presets()
 
 
 def _config(preset: str, separator: str, transcriber: str, onset: float, frame: float,
@@ -52,7 +53,7 @@ def _config(preset: str, separator: str, transcriber: str, onset: float, frame: 
 def _preset_path(preset: str | None) -> Path | None:
     if not preset or preset == PRESET_NONE:
         return None
-    return configs_dir() / "transcribe" / f"{Path(preset).name}.yaml"  # a name, never a path
+    return preset_path(preset)
 
 
 def _preset_form(preset: str) -> list:

@@ -10,7 +10,7 @@ Heavy packages (torch, demucs, onnxruntime, basic_pitch) load only when a stage 
 from __future__ import annotations
 
 from ..common.lazy_exports import lazy_exports
-from .config import ABConfig, stem_classes
+from .config import ABConfig, preset_path, stem_classes, transcribe_presets
 
 # imported on first use: importing the package stays light
 _EXPORTS = {
@@ -18,5 +18,5 @@ _EXPORTS = {
     "TABLE_COLUMNS": ".report", "comparison_table": ".report",
     "SEPARATOR_MODELS": ".separate", "TRANSCRIBERS": ".transcribers", "run_slakh": ".study",
 }
-__all__ = sorted(["ABConfig", "stem_classes", *_EXPORTS])
+__all__ = sorted(["ABConfig", "preset_path", "stem_classes", "transcribe_presets", *_EXPORTS])
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..common.errors import StudioError
+from ..common.paths import configs_dir
 
 SEPARATORS = ("demucs", "oracle", "none")  # none: the mix alone (offline audio, no weights)
 
@@ -80,6 +81,16 @@ class ABConfig:
     @property
     def primary_tolerance_s(self) -> float:
         return self.onset_tolerances_s[0]
+
+
+def transcribe_presets() -> list[str]:
+    """The names of the A/B presets (``configs/transcribe/*.yaml``)."""
+    return sorted(p.stem for p in (configs_dir() / "transcribe").glob("*.yaml"))
+
+
+def preset_path(name: str) -> Path:
+    """The YAML of the preset ``name`` (a name, never a path: only its last part is used)."""
+    return configs_dir() / "transcribe" / f"{Path(name).name}.yaml"
 
 
 def separator_names() -> tuple[str, ...]:
