@@ -159,13 +159,12 @@ def _read_flac(track: SlakhTrack, path: Path, frames: int) -> tuple[np.ndarray, 
 
 
 def _reference(track: SlakhTrack, stem: SlakhStem):
-    import pretty_midi
+    from ..music.midi_reader import load_pretty_midi
 
     try:
-        pm = pretty_midi.PrettyMIDI(str(stem.midi))
-    except Exception as exc:
-        raise StudioError(f"{track.name}: MIDI/{stem.midi.name} is not a readable MIDI file "
-                          f"({reason(exc)})") from None
+        pm = load_pretty_midi(stem.midi)  # the one MIDI reader: pretty_midi, as scoring needs its API
+    except StudioError as exc:
+        raise StudioError(f"{track.name}: MIDI/{exc}") from None
     for inst in pm.instruments:  # metadata.yaml is the authority on what the stem is
         inst.program, inst.is_drum = min(stem.program, 127), stem.is_drum
     return pm
