@@ -12,6 +12,7 @@ is even looked at; a right password clears its count. A refusal is logged as one
 """
 from __future__ import annotations
 
+import contextvars
 import hmac
 import logging
 import threading
@@ -130,10 +131,11 @@ def client_key(request: object | None, behind_proxy: bool = False) -> str:
     return str(host) if host else "unknown"
 
 
+# The Gradio request of the event being handled, set around each handler by ``studio.common``'s
+# ``ui_errors`` (which takes it through Gradio's public ``gr.Request`` parameter); None outside one.
+REQUEST: contextvars.ContextVar[object | None] = contextvars.ContextVar("studio_request", default=None)
+
+
 def current_request() -> object | None:
-    """The Gradio request being handled on this thread, if any (so every check is per client)."""
-    try:
-        from gradio.context import LocalContext
-    except ImportError:  # pragma: no cover - gradio is a dependency of studio/
-        return None
-    return LocalContext.request.get(None)
+    """The Gradio request of the event being handled, if any (so every check is per client)."""
+    return REQUEST.get()

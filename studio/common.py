@@ -5,17 +5,21 @@ from __future__ import annotations
 import atexit
 import functools
 import hashlib
+import inspect
 import logging
 import math
 import re
 import shutil
 import tempfile
+import typing
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import gradio as gr
 
 from pipelines.common import StudioError
+
+from .access import REQUEST
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +66,90 @@ def _bug(exc: Exception, name: str) -> gr.Error:
                     print_exception=False)
 
 
+REQUEST_PARAM = "studio_request"
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def _is_request(hint: Any) -> bool:
+    return hint in (gr.Request, Optional[gr.Request])
+
+
+def takes_request(fn: Callable, run: Callable[[tuple, dict], Any]) -> Callable:
+    """A handler that Gradio passes its ``gr.Request`` to (the public injection: a positional parameter
+    annotated ``gr.Request``), which sets ``REQUEST`` for the call and runs ``run(args, kwargs)`` with
+    the arguments ``fn`` takes. A handler that already has such a parameter keeps it; any other gets
+    one more, ``studio_request``, after its positional parameters (None when called without Gradio)."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin: nothing to add
+        return fn
+    try:
+        hints = typing.get_type_hints(fn)  # resolved: ``from __future__ import annotations`` leaves strings
+    except Exception:  # unresolvable annotations: Gradio reads none either, so add the one it needs
+        hints = {}
+    params = list(signature.parameters.values())
+    positional = []
+    for param in params:
+        if param.kind not in _POSITIONAL:
+            break
+        positional.append(param)
+    own = next((i for i, p in enumerate(positional) if _is_request(hints.get(p.name))), None)
+    star = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params)
+    slot = own if own is not None else len(positional)
+
+    def request_of(args: tuple, kwargs: dict) -> tuple[Any, tuple, dict]:
+        if own is not None:  # fn takes the request itself: read it, pass everything on
+            name = positional[own].name
+            return (args[own] if len(args) > own else kwargs.get(name)), args, kwargs
+        request = kwargs.pop(REQUEST_PARAM, None)
+        # Gradio puts the request at ``slot``; with *args, only a gr.Request there is one
+        if len(args) > slot and (not star or isinstance(args[slot], gr.Request)):
+            request, args = args[slot], args[:slot] + args[slot + 1:]
+        elif not star and args and isinstance(args[-1], gr.Request):  # wired with fewer inputs than
+            request, args = args[-1], args[:-1]                       # parameters: Gradio appends it
+        return request, args, kwargs
+
+    if inspect.isgeneratorfunction(fn):
+        def handler(*args: Any, **kwargs: Any) -> Any:
+            request, args, kwargs = request_of(args, kwargs)
+            steps = run(args, kwargs)
+            while True:  # set around each step: Gradio may run each one in another thread's context
+                token = REQUEST.set(request)
+                try:
+                    item = next(steps)
+                except StopIteration:
+                    return
+                finally:
+                    REQUEST.reset(token)
+                yield item
+    else:
+        def handler(*args: Any, **kwargs: Any) -> Any:
+            request, args, kwargs = request_of(args, kwargs)
+            token = REQUEST.set(request)
+            try:
+                return run(args, kwargs)
+            finally:
+                REQUEST.reset(token)
+
+    functools.update_wrapper(handler, fn)
+    if own is None:
+        extra = inspect.Parameter(REQUEST_PARAM, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+                                  annotation=gr.Request)
+        params.insert(slot, extra)
+        hints = {**hints, REQUEST_PARAM: gr.Request}
+    handler.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    handler.__annotations__ = hints  # resolved, so Gradio's typing.get_type_hints cannot fail
+    return handler
+
+
 def ui_errors(next_step: str = "") -> Callable:
     """Decorate a handler: StudioError -> gr.Error with the sentence (and ``next_step``), logged as
     one line; anything else -> gr.Error that says it is a bug, with the traceback in the log. Neither
-    message carries a server path."""
+    message carries a server path. The handler also takes Gradio's request (``takes_request``), so a
+    password check inside it knows the client."""
 
     def wrap(fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        def handler(*args: Any, **kwargs: Any) -> Any:
+        def run(args: tuple, kwargs: dict) -> Any:
             try:
                 return fn(*args, **kwargs)
             except gr.Error:
@@ -79,7 +159,7 @@ def ui_errors(next_step: str = "") -> Callable:
             except Exception as exc:
                 raise _bug(exc, fn.__name__) from None
 
-        return handler
+        return takes_request(fn, run)
 
     return wrap
 
@@ -88,8 +168,7 @@ def ui_errors_gen(next_step: str = "") -> Callable:
     """``ui_errors`` for generator handlers (streaming progress)."""
 
     def wrap(fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        def handler(*args: Any, **kwargs: Any) -> Any:
+        def run(args: tuple, kwargs: dict) -> Any:
             try:
                 yield from fn(*args, **kwargs)
             except gr.Error:
@@ -99,7 +178,7 @@ def ui_errors_gen(next_step: str = "") -> Callable:
             except Exception as exc:
                 raise _bug(exc, fn.__name__) from None
 
-        return handler
+        return takes_request(fn, run)
 
     return wrap
 

@@ -129,6 +129,26 @@ def test_a_space_counts_the_visitor_behind_the_proxy_not_the_proxy():
     assert access.client_key(Request(), behind_proxy=False) == "10.0.0.1"
 
 
+def test_a_handler_gets_its_request_through_gradios_public_parameter():
+    """``ui_errors`` adds a ``gr.Request`` parameter (Gradio fills it), sets it for ``current_request``
+    during the call and strips it before the handler; called without Gradio there is none ("local")."""
+    import inspect
+
+    import gradio as gr
+
+    from studio.common import ui_errors
+
+    @ui_errors()
+    def guarded(password: str, *form: str) -> tuple:
+        return access.current_request(), form
+
+    assert inspect.signature(guarded).parameters["studio_request"].annotation is gr.Request
+    request = gr.Request()
+    assert guarded("pw", request, "a", "b") == (request, ("a", "b"))
+    assert guarded("pw", "a") == (None, ("a",))
+    assert access.current_request() is None and access.client_key(access.current_request()) == "local"
+
+
 @pytest.fixture(scope="module")
 def guarded_studio(tmp_path_factory):
     home = tmp_path_factory.mktemp("password_home")
@@ -157,3 +177,5 @@ def test_thirty_wrong_passwords_in_a_burst_are_slowed_and_logged_as_one_line_eac
     assert checked <= allowed, f"{checked} wrong passwords were checked in {burst_s:.1f} s (at most {allowed})"
     assert waited >= 30 - checked
     assert "Traceback" not in log
+    # each check knew the client (Gradio hands every handler its request), none fell back to "local"
+    assert "admin action from 127.0.0.1:" in log and "admin action from local" not in log
