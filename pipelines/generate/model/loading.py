@@ -316,9 +316,11 @@ def _bind(source: _Base, folder: Path, card: dict[str, Any], adapter: str | None
     space = event_space(vocab, tokenizer.words, rows, folder.name)
     positions = config.get("max_position_embeddings") or MAX_CONTEXT_TOKENS
     trained = int(card.get("max_seq_len") or positions)
-    merged = adapter is not None and read_card(source.path)["method"] == "scratch"
-    exportable = device == "cpu" and config.get("model_type") == "llama" and \
-        (card["method"] == "scratch" or merged)
+    # a Llama whose every weight is in the checkpoint (trained from scratch, or fully fine-tuned
+    # from one) decodes through onnxruntime; an adapter is merged into a copy of such a base first
+    whole = ("scratch", "full")
+    merged = adapter is not None and read_card(source.path)["method"] in whole
+    exportable = device == "cpu" and config.get("model_type") == "llama" and (card["method"] in whole or merged)
     return LoadedModel(source, tokenizer, space, card, folder, min(positions, trained, MAX_CONTEXT_TOKENS), config,
                        adapter, source.path if adapter is not None else None, merged, exportable)
 
