@@ -54,12 +54,15 @@ def _refresh(run_id: str | None, smoothing: float, log_y: bool, seen: list, show
         return (gr.skip(),) * 9
     rows = run_rows()
     ids = [r[0] for r in rows]
+    # a poll never sets the Run picker's value, only its choices: one that started before Start (or a
+    # pick) would otherwise answer after it and put the view back on the run it saw
+    picker = gr.update(choices=ids)
     if run_id not in ids:
-        run_id = ids[0] if ids else None
+        run_id = ids[0] if ids else None  # nothing picked: the newest run is shown
     if run_id is None:
         return (
             gr.update(value=rows),
-            gr.update(choices=ids, value=None),
+            picker,
             "No runs yet: start one above.",
             gr.skip(),
             "",
@@ -75,7 +78,7 @@ def _refresh(run_id: str | None, smoothing: float, log_y: bool, seen: list, show
     files, wav = [shown_copy(f) for f in files], shown_copy(wav)
     return (
         gr.update(value=rows),
-        gr.update(choices=ids, value=run_id),
+        picker,
         run_markdown(report),
         plot,
         report["log_tail"],
