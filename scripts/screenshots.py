@@ -18,6 +18,12 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "midi"
 
 def shoot(page, name: str) -> None:
     page.wait_for_timeout(800)
+    height = page.evaluate("document.body.scrollHeight")
+    for y in range(0, height, 600):  # images below the fold load only once scrolled into view
+        page.evaluate(f"window.scrollTo(0, {y})")
+        page.wait_for_timeout(150)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(800)
     page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
 
 
