@@ -146,7 +146,8 @@ def test_adapters_on_an_llm_base_switch_by_name_and_never_reload_it(adapters, ca
 
     root = tmp_path / "llm"
     base = shutil.copytree(adapters[0], root / "base")
-    (base / "studio_checkpoint.json").write_text(json.dumps({"method": "full", "vocab_mode": "added_tokens"}))
+    (base / "studio_checkpoint.json").write_text(json.dumps({"method": "full", "vocab_mode": "added_tokens",
+                                                             "base_model": "Qwen/Qwen2.5-0.5B"}))
     gospel, mehldau = write_adapter(base, root / "gospel", 1), write_adapter(base, root / "mehldau", 2)
     first, second = cache.get(str(gospel)), cache.get(str(mehldau))
     assert not first.merged and not first.exportable

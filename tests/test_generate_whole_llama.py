@@ -11,15 +11,23 @@ from pipelines.common.paths import checkpoints_dir
 from pipelines.generate.model.loading import model_cache, read_card
 
 
-def _set_method(folder, method: str) -> None:
+def _set_card(folder, **fields) -> None:
     card = json.loads((folder / "studio_checkpoint.json").read_text())
-    (folder / "studio_checkpoint.json").write_text(json.dumps({**card, "method": method}))
+    (folder / "studio_checkpoint.json").write_text(json.dumps({**card, **fields}))
 
 
-@pytest.mark.parametrize("method, exportable", [("scratch", True), ("full", True), ("qlora", False)])
-def test_a_whole_llama_is_exportable_whatever_trained_its_weights(tmp_path, studio_home, method, exportable):
+@pytest.mark.parametrize("method, base, exportable", [
+    ("scratch", "", True),
+    ("full", "", True),                     # a shipped card without the builder's path (the default)
+    ("full", "stage1", True),               # fully fine-tuned from a scratch checkpoint
+    ("full", "Qwen/Qwen2.5-0.5B", False),   # a fine-tuned hub LLM keeps torch
+    ("qlora", "Qwen/Qwen2.5-0.5B", False),
+])
+def test_a_studio_llama_is_exportable_whatever_trained_its_weights(tmp_path, studio_home, method, base, exportable):
+    if base == "stage1":
+        base = str(write_tiny_checkpoint(tmp_path / "stage1"))
     folder = write_tiny_checkpoint(tmp_path / method)
-    _set_method(folder, method)
+    _set_card(folder, method=method, base_model=base)
     assert model_cache().get(str(folder)).exportable is exportable
 
 

@@ -305,6 +305,19 @@ def _attach_adapter(model, folder: Path, name: str, rows: int):
     return PeftModel.from_pretrained(model, str(folder), adapter_name=name).eval()
 
 
+def studio_lineage(folder: Path, depth: int = 0) -> bool:
+    """True for a model the studio built itself: trained from scratch, or fully fine-tuned from such
+    a model (its card's base_model is that folder, or empty where a shipped card dropped the path of
+    the machine that built it). A full fine-tune of a hub LLM names the LLM and is not one."""
+    card = read_card(folder)
+    if card["method"] == "scratch":
+        return True
+    if card["method"] != "full" or depth > 8:
+        return False
+    base = str(card.get("base_model") or "")
+    return not base or (Path(base).is_dir() and studio_lineage(Path(base), depth + 1))
+
+
 def _bind(source: _Base, folder: Path, card: dict[str, Any], adapter: str | None, device: str) -> LoadedModel:
     """Tokenizer + vocabulary + event space for one checkpoint, from its files (no weights read)."""
     tokenizer = read_tokenizer(folder)
@@ -316,11 +329,11 @@ def _bind(source: _Base, folder: Path, card: dict[str, Any], adapter: str | None
     space = event_space(vocab, tokenizer.words, rows, folder.name)
     positions = config.get("max_position_embeddings") or MAX_CONTEXT_TOKENS
     trained = int(card.get("max_seq_len") or positions)
-    # a Llama whose every weight is in the checkpoint (trained from scratch, or fully fine-tuned
-    # from one) decodes through onnxruntime; an adapter is merged into a copy of such a base first
-    whole = ("scratch", "full")
-    merged = adapter is not None and read_card(source.path)["method"] in whole
-    exportable = device == "cpu" and config.get("model_type") == "llama" and (card["method"] in whole or merged)
+    # a studio Llama (trained from scratch, or fully fine-tuned from one) decodes through onnxruntime;
+    # an adapter is merged into a copy of such a base first; an LLM base keeps peft's attach-by-name
+    merged = adapter is not None and studio_lineage(source.path)
+    exportable = device == "cpu" and config.get("model_type") == "llama" and \
+        (studio_lineage(folder) if adapter is None else merged)
     return LoadedModel(source, tokenizer, space, card, folder, min(positions, trained, MAX_CONTEXT_TOKENS), config,
                        adapter, source.path if adapter is not None else None, merged, exportable)
 
