@@ -92,3 +92,38 @@ def test_a_shipped_adapter_records_its_style_and_its_own_parameters(studio_home,
     assert done["parameters"] == numbers and f"{numbers:,} adapter parameters" in \
         (shipped_root / "church" / "README.md").read_text()
     assert loading.model_cache().get("checkpoints/church").merged
+
+
+def test_bars_of_the_datasets_a_model_also_learned_from_count_as_copied(studio_home, tmp_path, monkeypatch):
+    """A model shipped with ``also_from`` (its base's corpora, a finishing pass) carries their bars in
+    its novelty index, so playing one of them back counts as copied; its figures and styles stay its
+    own dataset's, and a missing one is refused in one sentence."""
+    import pytest
+
+    from pipelines.common.errors import StudioError
+    from pipelines.generate.model import loading, ship
+    from pipelines.generate.model.corpus_profile import NoveltyIndex
+
+    rows = write_token_dataset(studio_home, "mini")
+    other = [w.replace("NOTE_6", "NOTE_7") for w in rows[0]]  # bars mostly found in no row of "mini"
+    folder = studio_home / "datasets" / "finish" / "tokens"
+    folder.mkdir(parents=True)
+    (folder / "train.jsonl").write_text(json.dumps({"text": " ".join(other), "style": "mehldau"}) + "\n")
+    shipped_root = tmp_path / "checkpoints"
+    monkeypatch.setattr(ship, "checkpoints_dir", lambda: shipped_root)
+    monkeypatch.setattr(loading, "checkpoints_dir", lambda: shipped_root)
+    source = write_tiny_checkpoint(tmp_path / "run-best")
+    ship.ship_checkpoint(str(source), "plain", "mini")
+    ship.ship_checkpoint(str(source), "default", "mini", also_from=["finish"])
+    alone = json.loads((shipped_root / "plain" / "corpus_profile.json").read_text())
+    both = json.loads((shipped_root / "default" / "corpus_profile.json").read_text())
+    assert both["styles"] == alone["styles"] == {"gospel": 2} and both["metrics"] == alone["metrics"]
+    assert len(both["bar_sequences"]) == len(rows) + 1
+    assert both["also_from"] == ["datasets/finish/tokens/train.jsonl"]
+    assert NoveltyIndex(alone["bar_sequences"]).novelty(other)["copied_4bar_share"] < 0.5
+    assert NoveltyIndex(both["bar_sequences"]).novelty(other)["copied_4bar_share"] == 1.0
+    card = json.loads((shipped_root / "default" / "studio_checkpoint.json").read_text())
+    assert card["dataset"] == "mini" and card["also_trained_on"] == ["finish"]
+    assert "also holds every bar of `finish`" in (shipped_root / "default" / "README.md").read_text()
+    with pytest.raises(StudioError, match="'missing' has no tokens/train.jsonl"):
+        ship.ship_checkpoint(str(source), "other", "mini", also_from=["missing"])

@@ -164,8 +164,11 @@ def _ship(argv: list[str]) -> dict:
     parser.add_argument("--dataset", required=True, help="the dataset it was trained on")
     parser.add_argument("--notes", default="", help="a paragraph for the model card")
     parser.add_argument("--base-name", default="", help="adapters: the shipped base they record, e.g. default")
+    parser.add_argument("--also-from", action="append", default=[], metavar="DATASET",
+                        help="another dataset it learned from (its base's, an earlier pass's): its bars join "
+                             "the novelty index; repeat for more")
     args = parser.parse_args(argv)
-    return ship_checkpoint(args.model, args.name, args.dataset, args.notes, args.base_name)
+    return ship_checkpoint(args.model, args.name, args.dataset, args.notes, args.base_name, args.also_from)
 
 
 def main(argv: list[str] | None = None) -> dict:

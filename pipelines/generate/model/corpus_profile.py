@@ -51,8 +51,10 @@ def dataset_train_file(dataset: str) -> Path | None:
     return path if path is not None and path.is_file() else None
 
 
-def build_profile(train_file: Path, decode) -> dict[str, Any]:
-    """Mean music-core metrics and the bar index of a tokens/train.jsonl (``decode``: words -> Piece)."""
+def build_profile(train_file: Path, decode, also_from: Sequence[Path] = ()) -> dict[str, Any]:
+    """Mean music-core metrics and the bar index of a tokens/train.jsonl (``decode``: words -> Piece).
+    ``also_from``: more train files the model learned from (its base's corpora, an earlier pass):
+    their bars join the novelty index; the metrics and styles stay the first file's."""
     from ...music.metrics import all_metrics
 
     sums: dict[str, float] = {}
@@ -73,6 +75,9 @@ def build_profile(train_file: Path, decode) -> dict[str, Any]:
                 sums[key] = sums.get(key, 0.0) + float(value)
                 counts[key] = counts.get(key, 0) + 1
     means = {k: round(sums[k] / counts[k], 4) for k in sums}
+    for other in also_from:
+        sequences += [bar_hashes(json.loads(line)["text"].split())
+                      for line in other.read_text(encoding="utf-8").splitlines() if line.strip()]
     return {"source": str(train_file), "sequences": len(lines), "styles": styles, "metrics": means,
             "bar_sequences": sequences}
 
