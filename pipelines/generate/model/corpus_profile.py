@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 PROFILE_FILE = "corpus_profile.json"
 WINDOW_BARS = 4
 MAX_PROFILE_SEQUENCES = 400   # metrics are averaged over at most this many training sequences
-MAX_OCCURRENCES = 64          # a bar seen more often than this is extended from its first 64 places
 
 
 def bar_hashes(words: Sequence[str]) -> list[int]:
@@ -100,35 +99,66 @@ def load_profile(checkpoint: Path, dataset: str, decode) -> dict[str, Any] | Non
 
 
 class NoveltyIndex:
-    """The training corpus's bars, for finding verbatim copies."""
+    """The training corpus's bars, for finding verbatim copies.
+
+    The bar hashes of every sequence lie end to end in one array, each sequence closed by a 0 (a bar
+    without notes, which never counts as copied), so no run crosses from one sequence into the next;
+    every 4-bar window of notes is folded into one 64-bit key, kept sorted. Built with numpy in a few
+    hundredths of a second for a quarter of a million bars: a cold take builds it once."""
 
     def __init__(self, bar_sequences: Sequence[Sequence[int]]) -> None:
-        self.sequences = [list(s) for s in bar_sequences]
-        self.places: dict[int, list[tuple[int, int]]] = {}
-        self.windows: set[tuple[int, ...]] = set()
-        for s, seq in enumerate(self.sequences):
-            for b, h in enumerate(seq):
-                if h:
-                    places = self.places.setdefault(h, [])
-                    if len(places) < MAX_OCCURRENCES:
-                        places.append((s, b))
-            for b in range(len(seq) - WINDOW_BARS + 1):
-                window = tuple(seq[b:b + WINDOW_BARS])
-                if all(window):
-                    self.windows.add(window)
+        import itertools
+
+        import numpy as np
+
+        self.flat = np.fromiter(itertools.chain.from_iterable(itertools.chain(s, (0,)) for s in bar_sequences),
+                                dtype=np.int64)
+        self.window_keys = np.unique(_window_keys(self.flat))
 
     def novelty(self, words: Sequence[str]) -> dict[str, Any]:
         """Longest run of bars found verbatim, and the share of 4-bar windows found verbatim."""
+        import numpy as np
+
         bars = bar_hashes(words)
         longest = 0
         for i, h in enumerate(bars):
-            for s, b in self.places.get(h, []) if h else []:
-                seq, k = self.sequences[s], 0
-                while i + k < len(bars) and b + k < len(seq) and bars[i + k] and bars[i + k] == seq[b + k]:
-                    k += 1
-                longest = max(longest, k)
-        windows = [tuple(bars[b:b + WINDOW_BARS]) for b in range(len(bars) - WINDOW_BARS + 1)]
-        copied = sum(1 for w in windows if all(w) and w in self.windows)
+            if not h or len(bars) - i <= longest:
+                continue
+            places, k = np.flatnonzero(self.flat == h), 1
+            if not places.size:
+                continue
+            while i + k < len(bars) and bars[i + k]:
+                # each place matched k bars of notes, so place + k is inside the array (it ends in a 0)
+                matching = places[self.flat[places + k] == bars[i + k]]
+                if not matching.size:
+                    break
+                places, k = matching, k + 1
+            longest = max(longest, k)
+        windows = max(0, len(bars) - WINDOW_BARS + 1)
+        keys = _window_keys(np.asarray(bars, dtype=np.int64))
+        copied = int(np.isin(keys, self.window_keys).sum()) if keys.size and self.window_keys.size else 0
         return {"longest_copied_bars": longest,
-                "copied_4bar_share": round(copied / len(windows), 4) if windows else None,
-                "windows_4bar": len(windows)}
+                "copied_4bar_share": round(copied / windows, 4) if windows else None,
+                "windows_4bar": windows}
+
+
+# odd 64-bit multipliers that fold a window's 4 bar hashes into one key (products wrap around)
+_FOLD = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
+
+
+def _window_keys(flat):
+    """One key per 4-bar window of ``flat`` whose bars all have notes."""
+    import numpy as np
+
+    n = len(flat) - WINDOW_BARS + 1
+    if n <= 0:
+        return np.zeros(0, dtype=np.uint64)
+    bars = flat.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        keys = bars[:n].copy()
+        for offset, factor in enumerate(_FOLD, start=1):
+            keys ^= bars[offset:offset + n] * np.uint64(factor)
+    notes = np.ones(n, dtype=bool)
+    for offset in range(WINDOW_BARS):
+        notes &= flat[offset:offset + n] != 0
+    return keys[notes]
