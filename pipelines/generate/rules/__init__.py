@@ -20,9 +20,14 @@ IDIOMS = ("full", "plain")
 # "general", "pop" ...) use GENERAL_TEMPO_RANGE.
 DEFAULT_TEMPO_RANGES = {"gospel": (66, 128), "mehldau": (56, 118)}
 GENERAL_TEMPO_RANGE = (70, 130)
-# Seeds step through the registers by these fractions, so any few seeds of a chart land far apart.
-GOLDEN_STEP = 0.6180339887498949   # 1 / the golden ratio
-PLASTIC_STEP = 0.7548776662466927  # 1 / the plastic number: seeds close in one register are far in the other
+# Six seeds in a row of one chart play six levels (in an order drawn from the chart): level / 5 is
+# where the take's upper part sits, even levels play the bass line in the low octave and odd ones
+# an octave above, and level % 3 is the take's rhythm family. Two levels next to each other differ
+# in bass octave and rhythm family; two of one family lie 0.6 apart in the upper register and an
+# octave apart in the bass; two in one bass octave, in other families, 0.4 apart or more.
+LEVELS = 6
+GOLDEN_STEP = 0.6180339887498949  # 1 / the golden ratio: seeds of one level step by it inside the level
+LEVEL_JITTER = 0.04               # how far (0-1) a seed moves about its level in the upper register
 
 
 def perform_chart(chart: Chart, style: str, tempo_bpm: float, seed: int,
@@ -49,11 +54,16 @@ def perform_chart(chart: Chart, style: str, tempo_bpm: float, seed: int,
 
 
 def seed_placement(style: str, seed: int, chart: Chart) -> Placement:
-    """Where a seed plays the chart in the upper and the bass register: from the chart's own start,
-    seeds step by the golden and the plastic fractions, so any few seeds of one chart spread out."""
+    """Where a seed plays the chart in the upper and the bass register, and its rhythm family: six
+    seeds in a row take the six levels (LEVELS) in an order drawn from the chart, so any two of
+    them play a fifth of the upper register apart or more, in other rhythm families or in bass
+    lines an octave apart, and on another chart in another order."""
     start = random.Random(f"register:{style}:{chart.text()}")
-    upper, bass = start.random(), start.random()
-    return Placement((upper + seed * GOLDEN_STEP) % 1.0, (bass + seed * PLASTIC_STEP) % 1.0)
+    offset = start.random()
+    level = start.sample(range(LEVELS), LEVELS)[seed % LEVELS]
+    jitter = LEVEL_JITTER * (((offset + seed * GOLDEN_STEP) % 1.0) * 2 - 1)
+    upper = min(1.0, max(0.0, level / (LEVELS - 1) + jitter))
+    return Placement(upper=upper, bass=float(level % 2), family=level % 3)
 
 
 def default_tempo(style: str, seed: int) -> float:

@@ -33,10 +33,12 @@ LOW_REGISTER, LOW_MIN_GAP = 48, 7  # below C3, notes struck together stay a fift
 
 
 class Placement(NamedTuple):
-    """Where a take plays, 0 (low) - 1 (high): its upper part (melody, voicings) and its bass line."""
+    """Where a take plays, 0 (low) - 1 (high): its upper part (melody, voicings) and its bass line;
+    and its rhythm family (0-2), which picks the rhythms the engine draws from."""
 
     upper: float = 0.5
     bass: float = 0.5
+    family: int = 0
 
 
 @dataclass

@@ -49,8 +49,16 @@ LEFT_HAND_PATTERNS = {
     "tenths": ((0, (0, "10")), (2, ("5", "10"))),
     "pump": ((0, (0, 12)), (1.5, (0, 12)), (3, ("5",))),
     "walking": ((0, (0, 12)), (1, "5"), (2, (12,)), (3, "5")),
+    "two_feel": ((0, (0,)), (2, ("5",))),
 }
-LEFT_HANDS = tuple(LEFT_HAND_PATTERNS)
+# The left hands of each rhythm family (a take's placement variant % 3): tenths only in the shuffle,
+# the two-feel only in the plain idiom, where the family's hand is the first
+LEFT_HAND_FAMILIES = (("octaves",), ("root_fifth", "walking"), ("pump", "tenths"))
+PLAIN_LEFT_HANDS = ("octaves", "root_fifth", "two_feel")
+# How often the right hand pushes into the next chord and comes in after the change, by rhythm
+# family: the anticipating family pushes most, the off-beat family comes in late most
+PUSH_RATES = ((0.2, 0.5), (0.6, 0.9), (0.2, 0.5))
+LATE_RATES = ((0.1, 0.3), (0.1, 0.3), (0.5, 0.8))
 
 
 @dataclass(frozen=True)
@@ -73,32 +81,53 @@ class GospelTake:
     walk_rate: float
     crush_rate: float
     fill: str              # down | up | turn
+    family: int            # rhythm family (0-2): which left hands and comping cells the take draws from
 
     @staticmethod
     def draw(tempo_bpm: float, rng: random.Random, placement: Placement = Placement()) -> "GospelTake":
-        """A take at ``tempo_bpm``; ``placement`` sets its melody (low and warm to high and bright)
-        and its bass register."""
+        """A take at ``tempo_bpm``; ``placement`` sets its melody (low and warm to high and bright),
+        its bass register and its rhythm family: the left hands and every third comping cell of the
+        feel's bank that it draws from, so takes of other families strike on other beats."""
         feel = rng.choice(FEELS[0 if tempo_bpm < 76 else (1 if tempo_bpm <= 110 else 2)])
-        hands = LEFT_HANDS if feel == "shuffle" else tuple(h for h in LEFT_HANDS if h != "tenths")
+        family = placement.family
+        hands = tuple(h for h in LEFT_HAND_FAMILIES[family] if feel == "shuffle" or h != "tenths")
         bank = CELLS[feel]
-        return GospelTake(feel=feel, left_hand=rng.choice(hands), bass_low=28 + round(11 * placement.bass),
-                          melody=61 + 29 * placement.upper + rng.uniform(-1, 1),
+        return GospelTake(feel=feel, left_hand=rng.choice(hands), bass_low=28 + round(12 * placement.bass),
+                          melody=64 + 26 * placement.upper + rng.uniform(-1, 1),
                           sizes=rng.choice(((3, 4), (4,), (3, 4, 4), (4, 4, 5))),
-                          cells=tuple(rng.sample(bank[:-1], 3)) + ((bank[-1],) if rng.random() < 0.5 else ()),
+                          cells=_family_cells(bank, family, rng) + ((bank[-1],) if rng.random() < 0.5 else ()),
                           contour=rng.choice(tuple(CONTOURS)), range_semitones=rng.uniform(2, 6),
                           double_rate=rng.uniform(0.05, 0.4), drop2_rate=rng.uniform(0.0, 0.6),
-                          push_rate=rng.uniform(0.2, 0.9), late_rate=rng.uniform(0.1, 0.6),
+                          push_rate=rng.uniform(*PUSH_RATES[family]), late_rate=rng.uniform(*LATE_RATES[family]),
                           lh_push_rate=rng.uniform(0.0, 0.8), walk_rate=rng.uniform(0.2, 0.8),
-                          crush_rate=rng.uniform(0.05, 0.35), fill=rng.choice(("down", "up", "turn")))
+                          crush_rate=rng.uniform(0.05, 0.35), fill=rng.choice(("down", "up", "turn")),
+                          family=family)
 
     def plain(self, rng: random.Random) -> "GospelTake":
         """The same take as a plain accompanist plays it (idiom ``plain``): straight eighths at any
-        tempo, octaves or root-fifth in the left hand, rare pushes, no crushes, no walks, 3-4 notes."""
-        bank = CELLS["straight"]
-        return replace(self, feel="straight", left_hand=rng.choice(("octaves", "root_fifth")),
-                       sizes=rng.choice(((3, 4), (4,))), cells=tuple(rng.sample(bank[:-1], 3)),
-                       double_rate=0.0, push_rate=rng.uniform(0.0, 0.15), late_rate=0.0,
+        tempo, octaves, root-fifth or root and fifth on half notes in the left hand (by the take's
+        family), rare pushes, no crushes, no walks, 3-4 notes."""
+        return replace(self, feel="straight", left_hand=PLAIN_LEFT_HANDS[self.family],
+                       sizes=rng.choice(((3, 4), (4,))), cells=_family_cells(CELLS["straight"], self.family, rng),
+                       double_rate=0.0, push_rate=rng.uniform(0.0, 0.15) + 0.4 * (self.family == 1),
+                       late_rate=0.6 * (self.family == 2),
                        lh_push_rate=0.0, walk_rate=0.0, crush_rate=0.0)
+
+
+def _cell_family(cell: Cell) -> int:
+    """A comping cell's rhythm family: 0 on the beats only, 1 with an onset off the second beat
+    (anticipating the next beat or the change), 2 with an onset off the first beat only."""
+    off = [onset for onset, _ in cell if abs(onset - round(onset)) > 1e-6]
+    return 0 if not off else (1 if max(off) > 1 else 2)
+
+
+def _family_cells(bank: tuple[Cell, ...], family: int, rng: random.Random) -> tuple[Cell, ...]:
+    """Three cells of ``bank`` (the closing rest left out) for a take of rhythm ``family``: its own
+    family's first, the others' only where it has fewer than three."""
+    own = [c for c in bank[:-1] if _cell_family(c) == family]
+    others = [c for c in bank[:-1] if _cell_family(c) != family]
+    picked = rng.sample(own, min(3, len(own)))
+    return tuple(picked + rng.sample(others, 3 - len(picked)))
 
 
 def _melody(take: GospelTake, position: float) -> float:
@@ -118,8 +147,9 @@ def _rhythm(take: GospelTake, length: float, rng: random.Random) -> list[tuple[f
     at = 0.0
     on_the_change = [c for c in take.cells if c and c[0][0] == 0] or [CELLS[take.feel][0]]
     while at < length - 1e-6:
-        on_time = at == 0 and rng.random() >= take.late_rate
-        cell = rng.choice(on_the_change) if on_time else rng.choice(take.cells)
+        late = at == 0 and rng.random() < take.late_rate
+        cell = rng.choice(on_the_change) if at == 0 and not late else rng.choice(
+            (late and [c for c in take.cells if not c or c[0][0] > 0]) or take.cells)
         span = 2.0 if cell and cell[-1][0] + cell[-1][1] > 1.0 + 1e-6 else 1.0
         if at + span > length + 1e-6:
             cell, span = ((0, length - at),), length - at

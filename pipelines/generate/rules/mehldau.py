@@ -32,6 +32,11 @@ RHYTHMS = ((1.0, 0.5, 0.5, 1.0, 1.0), (1.5, 0.5, 1.0, 1.0), (0.5, 0.5, 0.5, 0.5,
            (0.75, 0.25, 1.0, 0.5, 0.5, 1.0), (1.0, 1.0, 0.5, 0.5, 1.0), (0.5, 1.0, 0.5, 2.0),
            (2 / 3, 2 / 3, 2 / 3, 1.0, 1.0), (1.5, 1.5, 1.0))
 
+# Beats after the change the middle voicing may come in, by the take's rhythm family
+ENTRIES = ((0.0, 1.0), (0.5, 1.5), (0.5, 1.0))
+# Where the plain accompanist's middle voicing comes in, by the take's rhythm family: on the change,
+# on the "and" after the bass, or on the next beat (over the tenth shell)
+PLAIN_ENTRIES = ((0.0,), (1.0,), (0.5,))
 PLAIN_RHYTHMS = tuple(r for r in RHYTHMS if all(d * 2 == int(d * 2) for d in r))
 
 
@@ -39,7 +44,7 @@ PLAIN_RHYTHMS = tuple(r for r in RHYTHMS if all(d * 2 == int(d * 2) for d in r))
 class MehldauTake:
     """The choices one seed makes for a whole take."""
 
-    left_hand: str                  # ostinato | held | tenths
+    left_hand: str                  # ostinato | held | tenths | rolled (plain only)
     shapes: tuple[tuple[int, ...], ...]
     groupings: tuple[tuple[int, ...], ...]
     pulse: float                    # beats per left-hand note: 1/2 or 1/3
@@ -51,29 +56,39 @@ class MehldauTake:
     entries: tuple[float, ...]      # beats after the change the middle voicing may come in
     line_low: int
     rhythms: tuple[tuple[float, ...], ...]
+    family: int                     # rhythm family (0-2): pulse, groupings, entries, plain left hand
 
     @staticmethod
     def draw(beats_per_bar: float, rng: random.Random, placement: Placement = Placement()) -> "MehldauTake":
-        """A take in a bar of ``beats_per_bar``; ``placement`` sets its middle voicings and bass register."""
-        groupings = GROUPINGS.get(int(round(beats_per_bar)), GROUPINGS[4])
-        return MehldauTake(left_hand=rng.choice(("ostinato", "ostinato", "ostinato", "held", "tenths")),
-                           shapes=tuple(rng.sample(OSTINATO_SHAPES, 2)),
-                           groupings=tuple(rng.sample(groupings, 2)),
-                           pulse=0.5 if rng.random() < 0.7 else 1 / 3,
-                           triplet_grouping=rng.choice(((3,), (4,), (3, 3, 2))),
-                           bass_low=28 + round(10 * placement.bass),
-                           middle=48 + 16 * placement.upper + rng.uniform(-1, 1),
-                           restrike=rng.choice(("hold", "half", "syncopated")),
-                           spacing=rng.choice((1, 2, 3, 5)),
-                           entries=tuple(rng.sample((0.0, 0.5, 1.0, 1.5), 2)),
-                           line_low=rng.randint(61, 70), rhythms=tuple(rng.sample(RHYTHMS, 3)))
+        """A take in a bar of ``beats_per_bar``; ``placement`` sets its middle voicings and bass
+        register, and by its rhythm family the pulse (triplets only in the third family, mostly),
+        the grouping of its first phrases (the family's own of the meter's groupings; the other
+        phrases' drawn) and where the middle voicing comes in (ENTRIES), so takes of other families
+        strike on other eighths."""
+        meter = GROUPINGS.get(int(round(beats_per_bar)), GROUPINGS[4])
+        family = placement.family
+        left_hand = rng.choice(("ostinato", "ostinato", "ostinato", "held", "tenths"))
+        shapes = tuple(rng.sample(OSTINATO_SHAPES, 2))
+        own = meter[family % len(meter)]
+        groupings = (own, next((g for g in rng.sample(meter, 2) if g != own), own))
+        pulse = 1 / 3 if rng.random() < 0.9 and family == 2 else 0.5
+        triplet_grouping = rng.choice(((3,), (4,), (3, 3, 2)))
+        middle = 56 + 22 * placement.upper + rng.uniform(-1, 1)
+        restrike, spacing = rng.choice(("hold", "half", "syncopated")), rng.choice((1, 2, 3, 5))
+        entries = ENTRIES[family]
+        return MehldauTake(left_hand=left_hand, shapes=shapes, groupings=groupings, pulse=pulse,
+                           triplet_grouping=triplet_grouping, bass_low=28 + round(12 * placement.bass),
+                           middle=middle, restrike=restrike, spacing=spacing, entries=entries,
+                           line_low=rng.randint(61, 70), rhythms=tuple(rng.sample(RHYTHMS, 3)), family=family)
 
     def plain(self, rng: random.Random) -> "MehldauTake":
         """The same take as a plain accompanist plays it (idiom ``plain``): no ostinato (held
-        bass notes or tenth shells), eighth pulse, the middle voicing on the change and held, the
-        line in quarters and eighths."""
-        return replace(self, left_hand=rng.choice(("held", "tenths")), pulse=0.5,
-                       restrike="hold", entries=(0.0, 0.0), rhythms=tuple(rng.sample(PLAIN_RHYTHMS, 3)))
+        bass notes, tenth shells, or the figure's notes one a group, by the take's family), eighth
+        pulse, the middle voicing held, on the change or soon after it (PLAIN_ENTRIES), the line in
+        quarters and eighths."""
+        return replace(self, left_hand=("held", "tenths", "rolled")[self.family], pulse=0.5,
+                       restrike="hold", entries=PLAIN_ENTRIES[self.family],
+                       rhythms=tuple(rng.sample(PLAIN_RHYTHMS, 3)))
 
 
 def _third(chord: Chord) -> int:
@@ -104,7 +119,8 @@ def _figure(chord: Chord, bass: int, shape: tuple[int, ...]) -> list[int]:
 def _left_hand(perf: Performance, take: MehldauTake, event: ChordEvent, bass: int, phrase: int,
                velocity: float) -> None:
     """The take's left hand over one chord: the figure in eighths (or triplets) grouped against the
-    meter, each group starting on the bass; "held" strikes only each group's first note and holds
+    meter, each group starting on the bass; "rolled" strikes the figure's next note at each group
+    and holds it (the bass on the change); "held" strikes only each group's first note and holds
     it, "tenths" holds the bass with its tenth."""
     chord = event.chord
     figure = _figure(chord, bass, take.shapes[phrase % 2])
@@ -116,7 +132,12 @@ def _left_hand(perf: Performance, take: MehldauTake, event: ChordEvent, bass: in
         at = event.start + pulse * take.pulse
         if in_group == 0 or take.left_hand == "ostinato":
             held = take.pulse * (size if take.left_hand != "ostinato" else (1.8 if in_group == 0 else 1.0))
-            pitches = [bass, tenth] if take.left_hand == "tenths" else [figure[in_group % len(figure)]]
+            if take.left_hand == "tenths":
+                pitches = [bass, tenth]
+            elif take.left_hand == "rolled":
+                pitches = [figure[group % len(figure)]]
+            else:
+                pitches = [figure[in_group % len(figure)]]
             perf.chord(at, pitches, min(held, event.end - at), velocity + (8 if in_group == 0 else 0) - 6)
         in_group += 1
         if in_group >= size:
@@ -125,7 +146,7 @@ def _left_hand(perf: Performance, take: MehldauTake, event: ChordEvent, bass: in
 
 
 def _open_voicing(chord: Chord, centre: float, spacing: int, floor: int, rng: random.Random) -> list[int]:
-    """3-4 notes from around ``centre`` up (all above ``floor``): the 3rd and 7th (either lowest)
+    """3-4 notes about ``centre`` (all above ``floor``): the 3rd and 7th (either lowest)
     and one or two of the chord's colours, each at least ``spacing`` semitones above the last (2:
     seconds inside, 5: a quartal-like spread); over a slash bass the chord's root is among them."""
     sevenths = [(chord.root + i) % 12 for i in sorted(chord.core) if i in (9, 10, 11)]
@@ -143,7 +164,9 @@ def _open_voicing(chord: Chord, centre: float, spacing: int, floor: int, rng: ra
         pc = min(remaining, key=lambda c: (c - pitches[-1] - spacing) % 12)
         remaining.remove(pc)
         pitches.append(pitches[-1] + spacing + ((pc - pitches[-1] - spacing) % 12))
-    if pitches[0] <= floor:
+    shift = 12 * round((centre - sum(pitches) / len(pitches)) / 12)  # the voicing sits about the centre
+    pitches = [p + shift for p in pitches]
+    while pitches[0] <= floor:
         pitches = [p + 12 for p in pitches]
     while pitches[-1] > MIDDLE_HIGH and pitches[0] - 12 > floor:
         pitches = [p - 12 for p in pitches]
@@ -155,7 +178,7 @@ def _middle(perf: Performance, take: MehldauTake, event: ChordEvent, bass: int, 
     """The open voicing, entering on the change or (displaced) a little after it: its outer notes
     held or re-struck while its second-highest note moves stepwise through allowed tones."""
     floor = max(bass + 2, 47)
-    held = _open_voicing(event.chord, take.middle + rng.uniform(-5, 5), take.spacing, floor, rng)
+    held = _open_voicing(event.chord, take.middle + rng.uniform(-3, 3), take.spacing, floor, rng)
     allowed = set(allowed_pitch_classes(event.chord))
     entry = rng.choice(take.entries)
     entry = entry if event.duration >= entry + 1 else rng.choice((0.0, 0.5)) if event.duration >= 1 else 0.0
