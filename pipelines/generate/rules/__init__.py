@@ -24,10 +24,12 @@ GENERAL_TEMPO_RANGE = (70, 130)
 # where the take's upper part sits, even levels play the bass line in the low octave and odd ones
 # an octave above, and level % 3 is the take's rhythm family. Two levels next to each other differ
 # in bass octave and rhythm family; two of one family lie 0.6 apart in the upper register and an
-# octave apart in the bass; two in one bass octave, in other families, 0.4 apart or more.
+# octave apart in the bass; two in one bass octave, in other families, 0.4 apart or more. Seeds six
+# apart play one level (the same register, family and bass octave) and may share half their notes.
 LEVELS = 6
 GOLDEN_STEP = 0.6180339887498949  # 1 / the golden ratio: seeds of one level step by it inside the level
 LEVEL_JITTER = 0.04               # how far (0-1) a seed moves about its level in the upper register
+LAST_LIFT_BEATS = 0.25            # the last pedal is lifted at least a 16th before the end
 
 
 def perform_chart(chart: Chart, style: str, tempo_bpm: float, seed: int,
@@ -48,7 +50,8 @@ def perform_chart(chart: Chart, style: str, tempo_bpm: float, seed: int,
     end = len(chart) * beats_per_bar
     for note in notes:  # nothing rings past the last bar
         note.duration = round(min(note.duration, end - note.start), 4)
-    pedal = [(down, min(up, end)) for down, up in performance.pedal]
+    # the pedal is lifted inside the last bar: a lift in its last 16th would land on the next bar's grid
+    pedal = [(down, min(up, end - LAST_LIFT_BEATS)) for down, up in performance.pedal]
     return Piece(notes=notes, tempo_bpm=tempo_bpm, time_signature=time_signature, chords=events,
                  pedal=pedal, bars_hint=len(chart))
 

@@ -2,7 +2,7 @@
 
 Each seed draws a *take* (MehldauTake). Left hand: a broken-chord ostinato (root, fifth, octave,
 ninth, tenth in one of several orders) in eighths grouped against the meter (3+3+2, 3+2+3 or 2+3+3
-in 4/4, 3+2 in 5/4, 2+2+3 in 7/4 ...) or in triplets (a figure of four against three), two figures
+in 4/4, 3+2 in 5/4, 2+2+3 in 7/4 ...) or in triplets (four or five against three), two figures
 and groupings alternating by phrase; or a slower version that holds each group's first note; or
 tenth shells; all on a bass line that moves by the smallest steps in the take's bass register.
 Middle: open voicings (seconds inside, or spread towards fourths) entering on the change or a little
@@ -20,23 +20,33 @@ from .common import (Performance, Placement, above, allowed_pitch_classes, bass_
                      dynamics, nearest, next_chord, previous_chord)
 
 REGISTER = (28, 100)  # MIDI: E1 to E7
+HIGH_BASS_LOW = 40    # the low bass register (28-39) and the one above (40-53) share no key
 MIDDLE_HIGH = 84      # the middle voicings stay below C6, under the right hand's line
 OSTINATO_SHAPES = (  # intervals above the bass for the broken-chord figure
-    (0, 7, 16, 7), (0, 7, 14, 16), (0, 16, 7, 14), (0, 7, 12, 16), (0, 12, 7, 16), (0, 14, 16, 7),
+    (0, 7, 16, 7), (0, 7, 14, 16), (0, 7, 12, 16), (0, 16, 7, 14), (0, 12, 7, 16), (0, 14, 16, 7),
 )
-GROUPINGS = {  # eighths per group, by quarter notes a bar
-    3: ((3, 3), (2, 2, 2), (3, 3)), 4: ((3, 3, 2), (3, 2, 3), (2, 3, 3)), 5: ((3, 2), (2, 3), (3, 3, 2, 2)),
+# The figures each rhythm family draws from: the first family's climb by the fifth, the second's
+# leap past it, so that two takes in one bass register play other notes on one eighth
+SHAPES_BY_FAMILY = (OSTINATO_SHAPES[:3], OSTINATO_SHAPES[3:], OSTINATO_SHAPES)
+GROUPINGS = {  # eighths per group, by quarter notes a bar; the first two start their groups apart
+    3: ((3, 3), (2, 2, 2), (3, 3)), 4: ((3, 3, 2), (2, 3, 3), (3, 2, 3)), 5: ((3, 2), (2, 3), (3, 3, 2, 2)),
     6: ((3, 3), (2, 2, 2)), 7: ((2, 2, 3), (3, 2, 2), (2, 3, 2)),
 }
 RHYTHMS = ((1.0, 0.5, 0.5, 1.0, 1.0), (1.5, 0.5, 1.0, 1.0), (0.5, 0.5, 0.5, 0.5, 2.0), (2.0, 1.0, 1.0),
            (0.75, 0.25, 1.0, 0.5, 0.5, 1.0), (1.0, 1.0, 0.5, 0.5, 1.0), (0.5, 1.0, 0.5, 2.0),
            (2 / 3, 2 / 3, 2 / 3, 1.0, 1.0), (1.5, 1.5, 1.0))
 
-# Beats after the change the middle voicing may come in, by the take's rhythm family
-ENTRIES = ((0.0, 1.0), (0.5, 1.5), (0.5, 1.0))
+# Beats after the change the middle voicing comes in, by the take's rhythm family and then its bass
+# register (low, high; the last over a chord too short for those): on a beat, on an "and", on a
+# triplet, so that takes of other levels seldom strike it together; it is struck again two beats
+# after it comes in, or half way through the chord (in whole beats)
+ENTRIES = ((0.0, 1.0, 0.0), (0.5, 1.5, 0.5), (2 / 3, 4 / 3, 1 / 3))
+# How far after the bass the "tenths" left hand strikes the tenth, by rhythm family: together, an
+# eighth, a triplet later (a rolled tenth), so that takes in one bass register part after the bass
+TENTH_ROLLS = (0.0, 0.5, 1 / 3)
 # Where the plain accompanist's middle voicing comes in, by the take's rhythm family: on the change,
 # on the "and" after the bass, or on the next beat (over the tenth shell)
-PLAIN_ENTRIES = ((0.0,), (1.0,), (0.5,))
+PLAIN_ENTRIES = ((0.0, 0.0), (1.0, 0.0), (0.5, 0.5))  # (entry, over a short chord)
 PLAIN_RHYTHMS = tuple(r for r in RHYTHMS if all(d * 2 == int(d * 2) for d in r))
 
 
@@ -49,11 +59,12 @@ class MehldauTake:
     groupings: tuple[tuple[int, ...], ...]
     pulse: float                    # beats per left-hand note: 1/2 or 1/3
     triplet_grouping: tuple[int, ...]
-    bass_low: int
+    bass_low: int                   # lowest bass pitch: the line keeps to 28-39 or 40-53
     middle: float                   # centre of the open voicings
-    restrike: str                   # hold | half | syncopated
+    restrike: str                   # hold | half (struck again half way) | beats (two beats after it came in)
     spacing: int                    # least semitones between neighbours in the middle voicing
-    entries: tuple[float, ...]      # beats after the change the middle voicing may come in
+    entries: tuple[float, float]    # beats after the change the middle voicing comes in; the second
+                                    # over a chord too short for the first
     line_low: int
     rhythms: tuple[tuple[float, ...], ...]
     family: int                     # rhythm family (0-2): pulse, groupings, entries, plain left hand
@@ -61,25 +72,29 @@ class MehldauTake:
     @staticmethod
     def draw(beats_per_bar: float, rng: random.Random, placement: Placement = Placement()) -> "MehldauTake":
         """A take in a bar of ``beats_per_bar``; ``placement`` sets its middle voicings and bass
-        register, and by its rhythm family the pulse (triplets only in the third family, mostly),
-        the grouping of its first phrases (the family's own of the meter's groupings; the other
-        phrases' drawn) and where the middle voicing comes in (ENTRIES), so takes of other families
-        strike on other eighths."""
+        register, and by its rhythm family the pulse (triplets in the third family, eighths in the
+        others), the groupings its phrases alternate (the eighth families the meter's first two, in
+        opposite turns), the figures it draws (SHAPES_BY_FAMILY) and, with its bass register, where
+        the middle voicing comes in (ENTRIES), so that takes of other levels strike other notes on
+        other eighths."""
         meter = GROUPINGS.get(int(round(beats_per_bar)), GROUPINGS[4])
         family = placement.family
         left_hand = rng.choice(("ostinato", "ostinato", "ostinato", "held", "tenths"))
-        shapes = tuple(rng.sample(OSTINATO_SHAPES, 2))
-        own = meter[family % len(meter)]
-        groupings = (own, next((g for g in rng.sample(meter, 2) if g != own), own))
-        pulse = 1 / 3 if rng.random() < 0.9 and family == 2 else 0.5
-        triplet_grouping = rng.choice(((3,), (4,), (3, 3, 2)))
+        shapes = tuple(rng.sample(SHAPES_BY_FAMILY[family], 2))
+        if family < 2:  # the eighth families alternate the meter's first two groupings, in turn
+            groupings = (meter[family], meter[1 - family])
+        else:
+            groupings = (meter[2 % len(meter)], rng.choice(meter))
+        pulse = 1 / 3 if family == 2 else 0.5
+        triplet_grouping = rng.choice(((4,), (5,)))  # off the beats the eighth families start on
         middle = 56 + 22 * placement.upper + rng.uniform(-1, 1)
-        restrike, spacing = rng.choice(("hold", "half", "syncopated")), rng.choice((1, 2, 3, 5))
-        entries = ENTRIES[family]
+        restrike, spacing = rng.choice(("hold", "half", "beats")), rng.choice((1, 2, 3, 5))
+        entries = (ENTRIES[family][round(placement.bass)], ENTRIES[family][2])
         return MehldauTake(left_hand=left_hand, shapes=shapes, groupings=groupings, pulse=pulse,
                            triplet_grouping=triplet_grouping, bass_low=28 + round(12 * placement.bass),
                            middle=middle, restrike=restrike, spacing=spacing, entries=entries,
-                           line_low=rng.randint(61, 70), rhythms=tuple(rng.sample(RHYTHMS, 3)), family=family)
+                           line_low=round(60 + 12 * placement.upper) + rng.randint(-1, 1),
+                           rhythms=tuple(rng.sample(RHYTHMS, 3)), family=family)
 
     def plain(self, rng: random.Random) -> "MehldauTake":
         """The same take as a plain accompanist plays it (idiom ``plain``): no ostinato (held
@@ -121,7 +136,7 @@ def _left_hand(perf: Performance, take: MehldauTake, event: ChordEvent, bass: in
     """The take's left hand over one chord: the figure in eighths (or triplets) grouped against the
     meter, each group starting on the bass; "rolled" strikes the figure's next note at each group
     and holds it (the bass on the change); "held" strikes only each group's first note and holds
-    it, "tenths" holds the bass with its tenth."""
+    it, "tenths" holds the bass with its tenth, struck with it or rolled after it (TENTH_ROLLS)."""
     chord = event.chord
     figure = _figure(chord, bass, take.shapes[phrase % 2])
     tenth = above(bass, (chord.root + _third(chord)) % 12, 15)
@@ -132,8 +147,11 @@ def _left_hand(perf: Performance, take: MehldauTake, event: ChordEvent, bass: in
         at = event.start + pulse * take.pulse
         if in_group == 0 or take.left_hand == "ostinato":
             held = take.pulse * (size if take.left_hand != "ostinato" else (1.8 if in_group == 0 else 1.0))
-            if take.left_hand == "tenths":
-                pitches = [bass, tenth]
+            if take.left_hand == "tenths":  # the tenth with the bass or rolled after it, by family
+                roll = TENTH_ROLLS[take.family] if at + TENTH_ROLLS[take.family] < event.end - 0.25 else 0.0
+                pitches = [bass] + ([] if roll else [tenth])
+                if roll:
+                    perf.add(at + roll, tenth, min(held, event.end - at) - roll, velocity - 6)
             elif take.left_hand == "rolled":
                 pitches = [figure[group % len(figure)]]
             else:
@@ -180,15 +198,15 @@ def _middle(perf: Performance, take: MehldauTake, event: ChordEvent, bass: int, 
     floor = max(bass + 2, 47)
     held = _open_voicing(event.chord, take.middle + rng.uniform(-3, 3), take.spacing, floor, rng)
     allowed = set(allowed_pitch_classes(event.chord))
-    entry = rng.choice(take.entries)
-    entry = entry if event.duration >= entry + 1 else rng.choice((0.0, 0.5)) if event.duration >= 1 else 0.0
+    entry, short = take.entries
+    entry = entry if event.duration >= entry + 1 else short if event.duration >= 1 else 0.0
     span = event.duration - entry
     if len(held) < 3 or span < 2:
         perf.chord(event.start + entry, held, span * 0.97, velocity)
         return
     strikes = [entry]
     if span >= 3 and take.restrike != "hold":
-        strikes.append(entry + (span / 2 if take.restrike == "half" else 1.5))
+        strikes.append(entry + (round(span / 2) if take.restrike == "half" else 2.0))
     inner = held[-2]
     outer = [p for p in held if p != inner]
     for i, at in enumerate(strikes):
@@ -272,7 +290,8 @@ def perform(events: list[ChordEvent], beats_per_bar: float, tempo_bpm: float,
     take = MehldauTake.draw(beats_per_bar, rng, placement)
     take = take.plain(rng) if idiom == "plain" else take
     loud = (38, 84) if idiom == "full" else (50, 72)  # the plain accompanist's dynamics are narrower
-    basses = bass_line(events, take.bass_low, take.bass_low + 13, rng, rng.uniform(0.1, 0.4))
+    bass_high = take.bass_low + 13 if take.bass_low >= HIGH_BASS_LOW else HIGH_BASS_LOW - 1
+    basses = bass_line(events, take.bass_low, bass_high, rng, rng.uniform(0.1, 0.4))
     phrase = 4 * beats_per_bar
     for index, event in enumerate(events):
         if event.chord.is_no_chord:
