@@ -14,6 +14,7 @@ from typing import Any
 from ...common.errors import StudioError
 from ..config import TrainConfig
 from ..data import Codec, add_music_tokens, scratch_tokenizer
+from .musical_init import musical_embeddings
 
 log = logging.getLogger(__name__)
 CARD = "studio_checkpoint.json"
@@ -164,6 +165,7 @@ def _build_scratch(cfg: TrainConfig, vocab: list[str]):
             eos_token_id=tokenizer.eos_token_id,
         )
         model = LlamaForCausalLM(config)
+        musical_embeddings(model, tokenizer, cfg.seed)
     if cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable()
     return model, tokenizer, Codec(tokenizer, "scratch"), {"vocab_size": len(tokenizer)}
