@@ -17,7 +17,8 @@
    in each style and leaves the style's full idiom to its adapter.
 3. stage 2: ``python -m pipelines.train run ship_style`` on each style's dataset, a LoRA on stage 1.
 4. each model is shipped (``pipelines.generate.model.ship``: files, corpus profile, card) into
-   ``DIR/models/{default,gospel,mehldau}`` (default DIR: <workspace>/build-models[-quick]);
+   ``DIR/models/{default,gospel,mehldau}`` (the novelty index of each holds every corpus it learned
+   from, its base's included; default DIR: <workspace>/build-models[-quick]);
    ``--install`` then copies them over ``checkpoints/`` (do it only when bench/bench_model_quality.py
    measures them better than the shipped ones). ``DIR/build.json`` records every step's seconds;
    ``--reuse`` keeps the datasets and training runs whose recipe, settings and preset file are
@@ -53,14 +54,17 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 log = logging.getLogger("build_models")
 STYLES = ("gospel", "mehldau")
-# What each build trains on and for how long: music21 pieces a collection (None = all) and their
-# bars; rule-engine performances a style for stage 1 and for each adapter; train copies transposed
+# What each build trains on and for how long: music21 pieces a collection (None = all), their bars
+# and the least share of their notes the recognised chords must explain (chord_fit); rule-engine
+# performances a style for stage 1 and for each adapter; train copies transposed
 # -k..+k semitones; optimizer steps.
 RECIPES = {
-    "full": {"public_limit": None, "public_max_bars": 64, "general_rules": 240, "style_rules": 160,
+    "full": {"public_limit": None, "public_max_bars": 64, "public_min_fit": 0.93, "general_rules": 240,
+             "style_rules": 160,
              "finish_rules": 400, "transpose_general": 2, "transpose_style": 3, "transpose_finish": 2,
              "general_steps": 2000, "finish_steps": 600, "style_steps": 300},
-    "quick": {"public_limit": 3, "public_max_bars": 16, "general_rules": 8, "style_rules": 8,
+    "quick": {"public_limit": 3, "public_max_bars": 16, "public_min_fit": 0.8, "general_rules": 8,
+              "style_rules": 8,
               "finish_rules": 8, "transpose_general": 0, "transpose_style": 0, "transpose_finish": 0,
               "general_steps": 30, "finish_steps": 10, "style_steps": 10},
 }
@@ -108,6 +112,32 @@ def _tokenize(dataset: str, transpose: int) -> dict:
     return {k: v for k, v in report.items() if isinstance(v, (int, float, str))}
 
 
+def chord_fit(files: list[Path]) -> dict[str, float]:
+    """Each MIDI file's tension-aware chord-tone ratio against the chords the studio's recogniser names
+    in it, read back from the tokens a model trains on: how well the chords explain the notes. Bach's
+    passing tones and suspensions, and spans where the recogniser names a chord a beat early or late,
+    bring it down; a model trained on such pieces learns that a tenth of its notes may miss the chart."""
+    from pipelines.data.tokenizer_base import tokenizer_preset
+    from pipelines.data.tokenizers import build_tokenizer
+    from pipelines.music.metrics import chord_tone_ratio
+
+    tokenizer = build_tokenizer(tokenizer_preset("studio", {"max_seq_len": 768}), styles=["classical"])
+    fits = {}
+    for file in files:
+        piece = tokenizer.decode(tokenizer.encode_midi(file)[0])
+        fits[file.name] = round(chord_tone_ratio(piece, tension_aware=True) or 0.0, 4)
+    return fits
+
+
+def engines_fingerprint() -> str:
+    """A hash of the rule engines' source: every dataset holds their performances, so a dataset made
+    by other engines is not kept by ``--reuse``."""
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "pipelines" / "generate" / "rules").glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def build_data(recipe_name: str, recipe: dict, out: Path, reuse: bool = False) -> dict:
     """Step 1: the four datasets, tokenized (each kept from an earlier build with ``reuse`` when the
     recipe that made it is the same)."""
@@ -119,25 +149,32 @@ def build_data(recipe_name: str, recipe: dict, out: Path, reuse: bool = False) -
     made = json.loads(done.read_text(encoding="utf-8")) if reuse and done.is_file() else {}
     recipes = made.setdefault("recipes", {})
 
+    engines = engines_fingerprint()
+
     def kept(name: str, keys: tuple[str, ...]) -> bool:
-        same = recipes.get(name) == {k: recipe[k] for k in keys}
-        # builds before the per-dataset record made general and the styles from this same recipe
-        same = same or (name not in recipes and name in made and "finish" not in name)
+        same = recipes.get(name) == {**{k: recipe[k] for k in keys}, "engines": engines}
         return reuse and same and (dataset_dir(name) / "tokens" / "train.jsonl").is_file()
 
     def record(name: str, keys: tuple[str, ...], report: dict) -> None:
-        made[name], recipes[name] = report, {k: recipe[k] for k in keys}
+        made[name], recipes[name] = report, {**{k: recipe[k] for k in keys}, "engines": engines}
         done.write_text(json.dumps(made, indent=2) + "\n", encoding="utf-8")
 
     general = dataset_name(recipe_name, "general")
-    keys = ("public_limit", "public_max_bars", "general_rules", "transpose_general")
+    keys = ("public_limit", "public_max_bars", "public_min_fit", "general_rules", "transpose_general")
     if not kept(general, keys):
         public = write_public_corpus(out / "public_midi", max_bars=recipe["public_max_bars"],
                                      limit=recipe["public_limit"], workers=2)
+        files = sorted((out / "public_midi").glob("*.mid"))
+        fits = chord_fit(files)
+        fitting = [f for f in files if fits[f.name] >= recipe["public_min_fit"]]
+        public.update(rendered=public["pieces"], pieces=len(fitting), min_fit=recipe["public_min_fit"],
+                      left_out_by_fit=len(files) - len(fitting),
+                      by_collection={c: sum(f.name.startswith(f"{c}_") for f in fitting)
+                                     for c in public["by_collection"]})
         log.info("music21 pieces: %s", public)
         made["public"] = public
         _fresh_dataset(general)
-        ingest(sorted((out / "public_midi").glob("*.mid")), IngestConfig(dataset=general, style="classical"))
+        ingest(fitting, IngestConfig(dataset=general, style="classical"))
         for style in STYLES:
             _ingest_rules(general, style, recipe["general_rules"], GENERAL_SEED)
         record(general, keys, _tokenize(general, recipe["transpose_general"]))
@@ -158,10 +195,11 @@ def build_data(recipe_name: str, recipe: dict, out: Path, reuse: bool = False) -
     return made
 
 
-def train(preset: str, run_dir: Path, settings: dict, reuse: bool = False) -> tuple[Path, bool, float]:
+def train(preset: str, run_dir: Path, settings: dict, reuse: bool = False,
+          data: dict | None = None) -> tuple[Path, bool, float]:
     """One training run through the CLI a user would type; returns its best checkpoint, whether it
-    trained (with ``reuse``, an earlier run of the same preset and settings is kept) and the
-    seconds the run took (as recorded when it was kept)."""
+    trained (with ``reuse``, an earlier run of the same preset, settings and ``data`` (the recipe
+    record of its dataset) is kept) and the seconds the run took (as recorded when it was kept)."""
     best = run_dir / "checkpoints" / "best"
     done = run_dir / "build-done"
     preset_text = (REPO / "configs" / "train" / f"{preset}.yaml").read_text(encoding="utf-8")
@@ -169,7 +207,7 @@ def train(preset: str, run_dir: Path, settings: dict, reuse: bool = False) -> tu
     if reuse and best.is_dir() and done.is_file():
         recorded = json.loads(done.read_text(encoding="utf-8"))
         if (recorded.get("settings", recorded) == settings and recorded.get("preset", preset) == preset
-                and recorded.get("preset_sha", preset_sha) == preset_sha):
+                and recorded.get("preset_sha", preset_sha) == preset_sha and recorded.get("data") == data):
             return best, False, float(recorded.get("seconds", 0.0))
     if run_dir.exists():
         shutil.rmtree(run_dir)
@@ -182,12 +220,12 @@ def train(preset: str, run_dir: Path, settings: dict, reuse: bool = False) -> tu
     if not best.is_dir():
         raise SystemExit(f"training wrote no best checkpoint in {run_dir}")
     done.write_text(json.dumps({"preset": preset, "preset_sha": preset_sha, "settings": settings,
-                                "seconds": seconds}) + "\n", encoding="utf-8")
+                                "data": data, "seconds": seconds}) + "\n", encoding="utf-8")
     return best, True, seconds
 
 
 def ship(source: Path, name: str, dataset: str, notes: str, models: Path, record: dict,
-         base_name: str = "") -> dict:
+         base_name: str = "", also_from: tuple[str, ...] = ()) -> dict:
     """``pipelines.generate ship`` into the build's models folder instead of checkpoints/, with
     the build's record on the card."""
     from pipelines.generate.model import ship as shipping
@@ -195,7 +233,7 @@ def ship(source: Path, name: str, dataset: str, notes: str, models: Path, record
     original = shipping.checkpoints_dir
     shipping.checkpoints_dir = lambda: models  # ship_checkpoint writes to checkpoints_dir()/<name>
     try:
-        shipped = shipping.ship_checkpoint(str(source), name, dataset, notes, base_name)
+        shipped = shipping.ship_checkpoint(str(source), name, dataset, notes, base_name, also_from)
     finally:
         shipping.checkpoints_dir = original
     card = json.loads((models / name / CARD).read_text(encoding="utf-8"))
@@ -222,7 +260,9 @@ def notes_for(name: str, command: str, recipe: dict, data: dict, seconds: float,
                 f"rendered for piano, chords named by the studio's recogniser ({public.get('chorales', 0)} "
                 f"Bach chorales, {public.get('quartets', 0)} string-quartet movements, "
                 f"{public.get('piano', 0)} piano and song pieces, {public.get('leadsheets', 0)} lead sheets; "
-                f"first {recipe['public_max_bars']} bars each, style token `classical`) and "
+                f"first {recipe['public_max_bars']} bars each, only pieces whose notes the recognised chords "
+                f"explain at least {recipe['public_min_fit']:.0%} (tension-aware chord-tone ratio), "
+                "style token `classical`) and "
                 f"{recipe['general_rules']} Gospel + {recipe['general_rules']} Mehldau performances of the "
                 "rule engines over the wide corpus's charts (standards' moves, every key, meters 4/4 3/4 5/4 "
                 f"7/4, slash chords, N.C. bars), {_transposed(recipe['transpose_general'])}; then a "
@@ -251,22 +291,26 @@ def build(recipe_name: str, out: Path, reuse: bool) -> dict:
     record = {"command": command, "recipe": recipe, "rule_corpora": rule_corpora(recipe),
               "music21_pieces": data["public"]["by_collection"]}
     general = dataset_name(recipe_name, "general")
+    made = data["recipes"]
     best, trained, timings["stage1_s"] = train("ship_general", out / "runs" / "general",
-                                               {"dataset": general, "max_steps": recipe["general_steps"]}, reuse)
+                                               {"dataset": general, "max_steps": recipe["general_steps"]}, reuse,
+                                               made[general])
+    finish = dataset_name(recipe_name, "finish")
     best, finished, timings["stage1_finish_s"] = train(
-        "ship_finish", out / "runs" / "finish", {"dataset": dataset_name(recipe_name, "finish"),
-                                                 "base_model": str(best), "max_steps": recipe["finish_steps"]},
-        reuse and not trained)
+        "ship_finish", out / "runs" / "finish", {"dataset": finish, "base_model": str(best),
+                                                 "max_steps": recipe["finish_steps"]},
+        reuse and not trained, made[finish])
     trained = trained or finished
     notes = notes_for("default", command, recipe, data, timings["stage1_s"], timings["stage1_finish_s"])
-    ship(best, "default", general, notes, models, record)
+    ship(best, "default", general, notes, models, record, also_from=(finish,))
     for style in STYLES:
         settings = {"dataset": dataset_name(recipe_name, style), "base_model": str(models / "default"),
                     "max_steps": recipe["style_steps"], "run_name": f"ship-{style}"}
         best, _, timings[f"stage2_{style}_s"] = train("ship_style", out / "runs" / style, settings,
-                                                      reuse and not trained)
+                                                      reuse and not trained, made[settings["dataset"]])
         notes = notes_for(style, command, recipe, data, timings[f"stage2_{style}_s"])
-        ship(best, style, settings["dataset"], notes, models, record, base_name="default")
+        ship(best, style, settings["dataset"], notes, models, record, base_name="default",
+             also_from=(general, finish))  # it plays on the default model, which learned those
     timings["wall_s"] = time.perf_counter() - t0
     timings["total_s"] = timings["data_s"] + sum(v for k, v in timings.items() if k.startswith("stage"))
     summary = {**record, "data": data, "timings_s": {k: round(v, 1) for k, v in timings.items()},
