@@ -23,7 +23,7 @@ studio writes, over all takes:
 
     python bench/bench_model_quality.py [--models rules default checkpoints/gospel checkpoints/mehldau]
         [--seeds 2] [--charts bench/charts_heldout.yaml | examples] [--style gospel] [--strengths default 0]
-        [--temperature 1.0] [--backend auto|torch|onnxruntime] [--json-out FILE]
+        [--temperature 1.15] [--backend auto|torch|onnxruntime] [--json-out FILE]
 
 A staged model folder (``build/models/default`` and its adapters beside it) is benched the same way:
 an adapter whose recorded base sits in its own folder's parent is played on that base.
@@ -270,7 +270,8 @@ def main() -> None:
     parser.add_argument("--models", nargs="+",
                         default=["rules", "default", "checkpoints/gospel", "checkpoints/mehldau"])
     parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--temperature", type=float, default=None,
+                        help="trained models' sampling temperature (default: the studio's, 1.15)")
     parser.add_argument("--charts", default=str(HELD_OUT), help="a charts YAML, or 'examples'")
     parser.add_argument("--style", default=None, help="only the charts of this style")
     parser.add_argument("--strengths", nargs="+", default=["default", "0"],
@@ -281,6 +282,10 @@ def main() -> None:
     parser.add_argument("--json-out", default=None, help="also write the JSON report here")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.temperature is None:
+        from pipelines.generate.api import DEFAULT_TEMPERATURE
+
+        args.temperature = DEFAULT_TEMPERATURE
     import yaml
 
     from pipelines.generate.model.loading import model_style

@@ -29,10 +29,9 @@
 ``--card-figures`` writes the figures of a ``bench/bench_model_quality.py --json-out`` report into
 the cards (README.md and studio_checkpoint.json) of the default model and adapters it measured.
 
-On the 2-core development CPU (load 3-8 from other work) the shipped build took 57 min of
-training: stage 1 36 min (2,000 steps, ~1.1 s each; kept by ``--reuse`` from the build before, whose
-stage 1 was the same), the finishing pass 10 min (600 steps), the two LoRAs 6 and 5 min (300 steps);
-data 1.6 min with the music21 renders cached (rendering them took 25 min on the loaded machine).
+On the 2-core development CPU (load 1-2) the shipped build took 33 min: data 1.5 min with the
+music21 renders cached (rendering them takes about 2 min more), stage 1 20 min (2,000 steps, ~0.6 s
+each), the finishing pass 5 min (600 steps), the two LoRAs 4 and 3 min (300 steps).
 ``--quick`` proves the recipe end to end with a handful of pieces and steps. Training uses CUDA when
 present.
 """
@@ -256,7 +255,8 @@ def notes_for(name: str, command: str, recipe: dict, data: dict, seconds: float,
     minutes = f"{seconds / 60:.0f} min"
     if name == "default":
         return (f"Stage 1 of `{command}`: {recipe['general_steps']} steps of "
-                f"configs/train/ship_general.yaml ({minutes}) on music21's public-domain corpus "
+                f"configs/train/ship_general.yaml ({minutes}; note and chord embeddings start from their "
+                "pitch classes, pipelines/train/backends/musical_init.py) on music21's public-domain corpus "
                 f"rendered for piano, chords named by the studio's recogniser ({public.get('chorales', 0)} "
                 f"Bach chorales, {public.get('quartets', 0)} string-quartet movements, "
                 f"{public.get('piano', 0)} piano and song pieces, {public.get('leadsheets', 0)} lead sheets; "

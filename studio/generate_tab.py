@@ -8,7 +8,7 @@ from typing import Callable
 import gradio as gr
 
 from pipelines.common import StudioError
-from pipelines.generate import (GenerateConfig, METERS, OTHER_STYLE_RULES, STYLE_RULES, example_charts,
+from pipelines.generate import (DEFAULT_TEMPERATURE, GenerateConfig, METERS, OTHER_STYLE_RULES, STYLE_RULES, example_charts,
                                 generate, list_models, model_style)
 from pipelines.music import METRIC_LABELS, TOKEN_ROOTS, piano_roll_figure, read_midi
 
@@ -134,8 +134,8 @@ def style_rules(style: str) -> tuple:
 
 
 @ui_errors("Fix the input and press Generate again")
-def run_generate(chart: str, style: str, model: str, bars, tempo, seed, meter: str, temperature=1.0, top_k=0,
-                 top_p=0.95, variations=1, key: str = "auto", primer=None, harmony=None, bass=True, guides=True,
+def run_generate(chart: str, style: str, model: str, bars, tempo, seed, meter: str, temperature=DEFAULT_TEMPERATURE,
+                 top_k=0, top_p=0.95, variations=1, key: str = "auto", primer=None, harmony=None, bass=True, guides=True,
                  low=None, high=None, notes=None, progress: gr.Progress = gr.Progress()):
     """Handler (and the named `generate` endpoint): piano roll, audio, MIDI, metrics, summary of take 1,
     then the variations table (inputs after ``meter`` are optional, so older callers keep working;
@@ -152,7 +152,7 @@ def run_generate(chart: str, style: str, model: str, bars, tempo, seed, meter: s
 
 @ui_errors("Pick bars inside the take and press Regenerate again")
 def run_regenerate(current: dict | None, bar_range: str, model: str, style: str, meter: str, tempo, seed,
-                   temperature=1.0, top_k=0, top_p=0.95, harmony=None, bass=True, guides=True, low=None,
+                   temperature=DEFAULT_TEMPERATURE, top_k=0, top_p=0.95, harmony=None, bass=True, guides=True, low=None,
                    high=None, notes=None, progress: gr.Progress = gr.Progress()):
     """Generate bars i-j of the shown take again; every other bar stays as it was."""
     if not current or not current.get("regenerable"):
@@ -247,7 +247,7 @@ def build(settings: StudioSettings) -> None:
                     seed = gr.Number(label="Seed", value=1, precision=0, minimum=0, maximum=MAX_SEED)
                     variations = gr.Slider(label="Variations", minimum=1, maximum=8, step=1, value=1)
                 with gr.Accordion("Sampling (trained models)", open=False):
-                    temperature = gr.Slider(label="Temperature", minimum=0.05, maximum=5.0, step=0.05, value=1.0)
+                    temperature = gr.Slider(label="Temperature", minimum=0.05, maximum=5.0, step=0.05, value=DEFAULT_TEMPERATURE)
                     top_k = gr.Number(label="Top-k (0 = off)", value=0, precision=0, minimum=0, maximum=100_000)
                     top_p = gr.Slider(label="Top-p", minimum=0.01, maximum=1.0, step=0.01, value=0.95)
                 strength0, low0, high0, notes0 = style_rules("Gospel")

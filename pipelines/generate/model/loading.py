@@ -116,9 +116,10 @@ def recorded_style(folder: Path, card: dict[str, Any], words: dict[str, int]) ->
 
 
 def adapter_base(folder: Path, card: dict[str, Any], base: str = "") -> Path:
-    """The local base model folder of an adapter (the one given, else the recorded one)."""
+    """The local base model folder of an adapter (the one given, else the recorded one): a path, a
+    folder of that name beside the adapter (a staged build's ``models/default``), a shipped model."""
     recorded = base or card.get("base_model") or card.get("adapter_base") or ""
-    for candidate in (Path(recorded), checkpoints_dir() / recorded, REPO_ROOT / recorded, folder.parent / recorded):
+    for candidate in (Path(recorded), folder.parent / recorded, checkpoints_dir() / recorded, REPO_ROOT / recorded):
         if recorded and _is_model_folder(candidate):
             return candidate.resolve()
     raise StudioError(f"the adapter {folder.name} was trained on the base model {recorded or '(none recorded)'!r}, "
