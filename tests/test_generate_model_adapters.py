@@ -216,3 +216,18 @@ def test_an_adapter_played_in_another_style_says_so(adapters, cache, tmp_path):
         assert result.takes[0].tokens[0] == f"STYLE_{style}"
         assert ("style_note" in result.decoding) == note
     assert "trained on mehldau" in result.decoding["style_note"]
+
+
+def test_an_adapters_base_is_the_folder_beside_it_before_the_shipped_one(tmp_path, monkeypatch):
+    """A staged build (``models/default`` beside ``models/gospel``) plays its adapters on its own
+    default, not on the one installed in checkpoints/; an adapter without one beside it uses checkpoints/."""
+    from pipelines.generate.model import loading
+
+    shipped, staged = tmp_path / "checkpoints", tmp_path / "build" / "models"
+    for folder in (shipped / "default", staged / "default", staged / "gospel", tmp_path / "run" / "best"):
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text("{}", encoding="utf-8")
+    monkeypatch.setattr(loading, "checkpoints_dir", lambda: shipped)
+    card = {"base_model": "default"}
+    assert loading.adapter_base(staged / "gospel", card) == (staged / "default").resolve()
+    assert loading.adapter_base(tmp_path / "run" / "best", card) == (shipped / "default").resolve()
