@@ -26,7 +26,7 @@ studio writes, over all takes:
         [--temperature 1.15] [--backend auto|torch|onnxruntime] [--json-out FILE]
 
 A staged model folder (``build/models/default`` and its adapters beside it) is benched the same way:
-an adapter whose recorded base sits in its own folder's parent is played on that base.
+an adapter whose recorded base sits beside it is played on that base (``loading.adapter_base``).
 """
 from __future__ import annotations
 
@@ -156,32 +156,17 @@ def check_held_out(charts: dict, extra_corpora: list[tuple]) -> dict:
             "windows_4bar_found": f"{windows_found} of {windows}"}
 
 
-def _base_for(model: str) -> str:
-    """A staged adapter's base beside it (build/models/gospel -> build/models/default), else ''."""
-    from pipelines.generate.model.loading import read_card, resolve_model
-
-    if model == "rules":
-        return ""
-    folder = resolve_model(model)
-    recorded = read_card(folder).get("base_model") or ""
-    beside = folder.parent / recorded
-    if recorded and beside.is_dir() and folder.parent.resolve() != (REPO / "checkpoints").resolve():
-        return str(beside)
-    return ""
-
-
 def play_model(model: str, charts: dict, seeds: int, strength: float | None, args, out: Path) -> list[dict]:
     """Every chart x seed played by ``model``: metrics, features, novelty, or the refusal."""
     from pipelines.common.errors import StudioError
     from pipelines.generate.api import GenerateConfig, generate
 
     rows = []
-    base = _base_for(model)
     for name, entry in charts.items():
         for seed in range(1, seeds + 1):
             cfg = GenerateConfig(chords=entry["chart"], style=entry["style"], model=model, seed=seed,
                                  tempo_bpm=entry["tempo_bpm"], meter=entry.get("meter", "4/4"),
-                                 temperature=args.temperature, backend=args.backend, base_model=base,
+                                 temperature=args.temperature, backend=args.backend,
                                  harmony_strength=strength, render_audio=False,
                                  out_dir=str(out / model.replace("/", "_") / str(strength)))
             try:

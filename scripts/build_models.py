@@ -59,13 +59,11 @@ STYLES = ("gospel", "mehldau")
 # -k..+k semitones; optimizer steps.
 RECIPES = {
     "full": {"public_limit": None, "public_max_bars": 64, "public_min_fit": 0.93, "general_rules": 240,
-             "style_rules": 160,
-             "finish_rules": 400, "transpose_general": 2, "transpose_style": 3, "transpose_finish": 2,
-             "general_steps": 2000, "finish_steps": 600, "style_steps": 300},
+             "style_rules": 160, "finish_rules": 400, "transpose_general": 2, "transpose_style": 3,
+             "transpose_finish": 2, "general_steps": 2000, "finish_steps": 600, "style_steps": 300},
     "quick": {"public_limit": 3, "public_max_bars": 16, "public_min_fit": 0.8, "general_rules": 8,
-              "style_rules": 8,
-              "finish_rules": 8, "transpose_general": 0, "transpose_style": 0, "transpose_finish": 0,
-              "general_steps": 30, "finish_steps": 10, "style_steps": 10},
+              "style_rules": 8, "finish_rules": 8, "transpose_general": 0, "transpose_style": 0,
+              "transpose_finish": 0, "general_steps": 30, "finish_steps": 10, "style_steps": 10},
 }
 GENERAL_SEED, STYLE_SEED, FINISH_SEED = 1, 2, 3
 CARD = "studio_checkpoint.json"
