@@ -124,7 +124,7 @@ def _upload_section(datasets: list[str]) -> SimpleNamespace:
     with gr.Row():
         with gr.Column(scale=3):
             ui.files = gr.File(label="MIDI files or .zip", file_count="multiple",
-                               file_types=[".mid", ".midi", ".zip"], type="filepath")
+                               file_types=[".mid", ".midi", ".zip"], type="filepath", elem_id="data-upload")
         with gr.Column(scale=2):
             ui.dataset = gr.Dropdown(label="Dataset name", choices=datasets, value="my-dataset",
                                      allow_custom_value=True)

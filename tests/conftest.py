@@ -112,6 +112,25 @@ def browser():
         chromium.close()
 
 
+def choose_files(page, elem_id: str, *paths: Path, shows: str, tries: int = 3) -> None:
+    """Pick files into the upload area ``#elem_id`` as a user does (click it, choose in the file chooser) until
+    the area names ``shows``. Gradio re-creates an area's hidden file input whenever the area's settings change
+    while the page settles; a pick that lands on the replaced input is dropped, and a user would pick again."""
+    from playwright.sync_api import expect
+
+    area = page.locator(f"#{elem_id}")
+    for attempt in range(tries):
+        with page.expect_file_chooser(timeout=30_000) as chooser:
+            area.get_by_text("Click to Upload").click()
+        chooser.value.set_files([str(path) for path in paths])
+        try:
+            expect(area).to_contain_text(shows, timeout=45_000)
+            return
+        except AssertionError:
+            if attempt == tries - 1:
+                raise
+
+
 @pytest.fixture
 def page(browser):
     """A fresh browser page; console errors are collected in ``page.console_errors``."""

@@ -5,6 +5,8 @@ import zipfile
 
 import pytest
 
+from conftest import choose_files
+
 from pipelines.music.piece import Note, Piece
 
 pytestmark = pytest.mark.browser
@@ -25,8 +27,7 @@ def test_upload_a_zip_and_see_the_report(studio_server, page, tmp_path):
     name = page.get_by_label("Dataset name")
     name.fill("browser-set")
     name.press("Enter")
-    page.locator("input[type=file]").first.set_input_files(str(archive))
-    page.get_by_text("upload.zip").first.wait_for(timeout=180_000)  # a fresh studio exports its models meanwhile
+    choose_files(page, "data-upload", archive, shows="upload.zip")
     page.get_by_role("button", name="Ingest", exact=True).click()
     page.get_by_text("3 kept, 2 skipped").first.wait_for(timeout=120_000)
     report = page.locator(".ingest-report").inner_text()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
+from conftest import choose_files
 from test_transcribe_cli import band_midi
 
 
@@ -13,8 +14,7 @@ def test_ab_of_a_small_multitrack_midi_shows_the_table_and_stem_rows(studio_serv
     song = band_midi(tmp_path / "band.mid", bars=3)
     page.goto(url)
     page.get_by_role("tab", name="Transcribe A/B").click()
-    page.locator("#transcribe-input input[type=file]").set_input_files(str(song))
-    expect(page.locator("#transcribe-input")).to_contain_text("band.mid", timeout=60_000)
+    choose_files(page, "transcribe-input", song, shows="band.mid")
     page.locator("#transcribe-run").click()
     table = page.locator("#transcribe-table")
     expect(table).to_contain_text("all pitched", timeout=180_000)
