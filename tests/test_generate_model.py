@@ -186,6 +186,32 @@ def test_novelty_finds_bars_copied_from_the_training_corpus():
     assert fresh["longest_copied_bars"] == 2 and fresh["copied_4bar_share"] == 0.0
 
 
+def test_a_shipped_profiles_novelty_index_is_kept_and_read_back_as_built(tmp_path, studio_home):
+    import json
+
+    from pipelines.generate.model.corpus_profile import PROFILE_FILE, NoveltyIndex, bar_hashes, load_evidence
+
+    bar = ["BAR_START", "POS_0", "CHORD_C", "NOTE_60", "DUR_12", "VEL_MF"]
+    other = ["BAR_START", "POS_0", "CHORD_F", "NOTE_65", "DUR_12", "VEL_MF"]
+    profile = {"sequences": 2, "styles": {"gospel": 2}, "metrics": {"notes_per_bar": 1.0},
+               "bar_sequences": [bar_hashes(bar * 5), bar_hashes(other * 2)]}
+    (tmp_path / PROFILE_FILE).write_text(json.dumps(profile))
+    built = NoveltyIndex(profile["bar_sequences"])
+    take = other * 2 + bar * 4 + ["SONG_END"]
+    kept = list((studio_home / ".cache" / "generate" / "novelty").glob("*.npz"))
+    assert kept == []
+    for _ in range(2):   # built and kept, then read back
+        meta, index = load_evidence(tmp_path, "", None)
+        assert meta == {k: v for k, v in profile.items() if k != "bar_sequences"}
+        assert index.novelty(take) == built.novelty(take) == {"longest_copied_bars": 4, "copied_4bar_share": 0.3333,
+                                                              "windows_4bar": 3}
+        kept = list((studio_home / ".cache" / "generate" / "novelty").glob("*.npz"))
+        assert len(kept) == 1
+    kept[0].write_bytes(b"PK damaged")
+    assert load_evidence(tmp_path, "", None)[1].novelty(take) == built.novelty(take)
+    assert load_evidence(tmp_path / "nothing", "", None) == (None, None)
+
+
 def test_model_list_names_default_shipped_and_run_checkpoints(tiny, studio_home):
     import shutil
 
