@@ -23,7 +23,7 @@ studio writes, over all takes:
 
     python bench/bench_model_quality.py [--models rules default checkpoints/gospel checkpoints/mehldau]
         [--seeds 2] [--charts bench/charts_heldout.yaml | examples] [--style gospel] [--strengths default 0]
-        [--temperature 1.15] [--backend auto|torch|onnxruntime] [--json-out FILE]
+        [--temperature T (default: the style's)] [--backend auto|torch|onnxruntime] [--json-out FILE]
 
 A staged model folder (``build/models/default`` and its adapters beside it) is benched the same way:
 an adapter whose recorded base sits beside it is played on that base (``loading.adapter_base``).
@@ -256,7 +256,8 @@ def main() -> None:
                         default=["rules", "default", "checkpoints/gospel", "checkpoints/mehldau"])
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--temperature", type=float, default=None,
-                        help="trained models' sampling temperature (default: the studio's, 1.15)")
+                        help="trained models' sampling temperature (default: each chart's style's, "
+                             "pipelines.generate.api.STYLE_RULES)")
     parser.add_argument("--charts", default=str(HELD_OUT), help="a charts YAML, or 'examples'")
     parser.add_argument("--style", default=None, help="only the charts of this style")
     parser.add_argument("--strengths", nargs="+", default=["default", "0"],
@@ -267,10 +268,6 @@ def main() -> None:
     parser.add_argument("--json-out", default=None, help="also write the JSON report here")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if args.temperature is None:
-        from pipelines.generate.api import DEFAULT_TEMPERATURE
-
-        args.temperature = DEFAULT_TEMPERATURE
     import yaml
 
     from pipelines.generate.model.loading import model_style
@@ -283,7 +280,8 @@ def main() -> None:
     out = Path(tempfile.mkdtemp(prefix="bench_quality_"))
     styles = {m: model_style(m) for m in args.models}
     report: dict = {"charts": str(path.relative_to(REPO) if path.is_relative_to(REPO) else path),
-                    "n_charts": len(charts), "seeds": args.seeds, "temperature": args.temperature,
+                    "n_charts": len(charts), "seeds": args.seeds,
+                    "temperature": "the style's" if args.temperature is None else args.temperature,
                     "backend": args.backend, "held_out_check": held_out, "goals": GOALS, "models": {}}
     played: dict = {}
     for model in args.models:

@@ -326,11 +326,19 @@ BENCH_HEADING = "## Bench: held-out charts"
 def _bench_table(name: str, report: dict, figures: dict) -> str:
     which = (f"the {report['n_charts']} charts (both styles)" if name == "default"
              else "the charts of its own style")
+    told = report.get("temperature")
+    if told in (None, "the style's"):
+        from pipelines.generate.api import STYLE_RULES
+
+        temperature = "each style's temperature (" + ", ".join(
+            f"{style.capitalize()} {float(rules['temperature'])}" for style, rules in STYLE_RULES.items()) + ")"
+    else:
+        temperature = f"temperature {told}"
     lines = [BENCH_HEADING, "",
              f"Played over {which} of `{report['charts']}`, {report['seeds']} seeds each "
-             "(`python bench/bench_model_quality.py`), at the style's default harmony strength and at 0 "
-             "(the raw model); styles told apart and told apart from the default model: cross-validated "
-             "accuracy, chance 0.5.", "",
+             f"(`python bench/bench_model_quality.py`), sampled at {temperature}, at the style's default "
+             "harmony strength and at 0 (the raw model); styles told apart and told apart from the default "
+             "model: cross-validated accuracy, chance 0.5.", "",
              "| figure | goal | " + " | ".join(f"strength {s}" for s in figures) + " |",
              "|---|---|" + "---|" * len(figures)]
     for key in CARD_FIGURES:
@@ -354,7 +362,7 @@ def write_card_figures(bench_file: Path, models_dir: Path) -> list[str]:
         figures = {setting: {k: row.get(k) for k in CARD_FIGURES} for setting, row in rows.items()}
         card = json.loads((folder / CARD).read_text(encoding="utf-8"))
         card["bench"] = {"command": "python bench/bench_model_quality.py", "charts": report["charts"],
-                         "seeds": report["seeds"], "settings": figures}
+                         "seeds": report["seeds"], "temperature": report.get("temperature"), "settings": figures}
         (folder / CARD).write_text(json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         readme = (folder / "README.md").read_text(encoding="utf-8").split(BENCH_HEADING)[0].rstrip()
         text = readme + "\n\n" + _bench_table(name, report, figures)

@@ -8,7 +8,7 @@ from typing import Callable
 import gradio as gr
 
 from pipelines.common import StudioError
-from pipelines.generate import (DEFAULT_TEMPERATURE, GenerateConfig, METERS, OTHER_STYLE_RULES, STYLE_RULES, example_charts,
+from pipelines.generate import (GenerateConfig, METERS, style_defaults, example_charts,
                                 generate, list_models, model_style)
 from pipelines.music import METRIC_LABELS, TOKEN_ROOTS, piano_roll_figure, read_midi
 
@@ -128,13 +128,19 @@ def _flag(value, name: str) -> bool:
 
 
 def style_rules(style: str) -> tuple:
-    """The Rules controls set to a style's defaults: harmony strength, register low and high, notes an onset."""
-    rules = STYLE_RULES.get(STYLE_LABELS.get(style, str(style).lower()), OTHER_STYLE_RULES)
-    return rules["harmony_strength"], rules["register"][0], rules["register"][1], rules["max_notes_per_onset"]
+    """The controls a style sets: harmony strength, register low and high, notes an onset, temperature."""
+    rules = style_defaults(STYLE_LABELS.get(style, str(style).lower()))
+    return (rules["harmony_strength"], rules["register"][0], rules["register"][1], rules["max_notes_per_onset"],
+            rules["temperature"])
+
+
+def _temperature(value) -> float | None:
+    """The Temperature input; None or "" (an API caller leaving it out) keeps the style's."""
+    return None if value is None or value == "" else _number(value, "temperature")
 
 
 @ui_errors("Fix the input and press Generate again")
-def run_generate(chart: str, style: str, model: str, bars, tempo, seed, meter: str, temperature=DEFAULT_TEMPERATURE,
+def run_generate(chart: str, style: str, model: str, bars, tempo, seed, meter: str, temperature=None,
                  top_k=0, top_p=0.95, variations=1, key: str = "auto", primer=None, harmony=None, bass=True, guides=True,
                  low=None, high=None, notes=None, progress: gr.Progress = gr.Progress()):
     """Handler (and the named `generate` endpoint): piano roll, audio, MIDI, metrics, summary of take 1,
@@ -143,7 +149,7 @@ def run_generate(chart: str, style: str, model: str, bars, tempo, seed, meter: s
     cfg = GenerateConfig(
         chords=chart, style=STYLE_LABELS.get(style, style), model=model or "rules",
         bars=_whole(bars, "bars"), tempo_bpm=_number(tempo, "tempo"), seed=_seed(seed),
-        meter=meter, render_audio=True, temperature=_number(temperature, "temperature"),
+        meter=meter, render_audio=True, temperature=_temperature(temperature),
         top_k=_whole(top_k, "top-k"), top_p=_number(top_p, "top-p"), variations=_whole(variations, "variations"),
         key=None if key in (None, "", "auto") else key, primer_midi=_upload_path(primer),
         **rule_settings(harmony, bass, guides, low, high, notes))
@@ -152,7 +158,7 @@ def run_generate(chart: str, style: str, model: str, bars, tempo, seed, meter: s
 
 @ui_errors("Pick bars inside the take and press Regenerate again")
 def run_regenerate(current: dict | None, bar_range: str, model: str, style: str, meter: str, tempo, seed,
-                   temperature=DEFAULT_TEMPERATURE, top_k=0, top_p=0.95, harmony=None, bass=True, guides=True, low=None,
+                   temperature=None, top_k=0, top_p=0.95, harmony=None, bass=True, guides=True, low=None,
                    high=None, notes=None, progress: gr.Progress = gr.Progress()):
     """Generate bars i-j of the shown take again; every other bar stays as it was."""
     if not current or not current.get("regenerable"):
@@ -160,7 +166,7 @@ def run_regenerate(current: dict | None, bar_range: str, model: str, style: str,
     cfg = GenerateConfig(
         chords=current["chart"], style=STYLE_LABELS.get(style, style), model=model, meter=meter,
         tempo_bpm=_number(tempo, "tempo"), seed=_seed(seed), render_audio=True,
-        temperature=_number(temperature, "temperature"), top_k=_whole(top_k, "top-k"),
+        temperature=_temperature(temperature), top_k=_whole(top_k, "top-k"),
         top_p=_number(top_p, "top-p"), regenerate_from=current["midi"], regenerate_bars=str(bar_range or ""),
         **rule_settings(harmony, bass, guides, low, high, notes))
     return _run(cfg, progress)
@@ -247,10 +253,12 @@ def build(settings: StudioSettings) -> None:
                     seed = gr.Number(label="Seed", value=1, precision=0, minimum=0, maximum=MAX_SEED)
                     variations = gr.Slider(label="Variations", minimum=1, maximum=8, step=1, value=1)
                 with gr.Accordion("Sampling (trained models)", open=False):
-                    temperature = gr.Slider(label="Temperature", minimum=0.05, maximum=5.0, step=0.05, value=DEFAULT_TEMPERATURE)
+                    temperature = gr.Slider(label="Temperature", minimum=0.05, maximum=5.0, step=0.05,
+                                            value=style_rules("Gospel")[4],
+                                            info="picking a style sets its own (Gospel 1.3, Mehldau 1.0)")
                     top_k = gr.Number(label="Top-k (0 = off)", value=0, precision=0, minimum=0, maximum=100_000)
                     top_p = gr.Slider(label="Top-p", minimum=0.01, maximum=1.0, step=0.01, value=0.95)
-                strength0, low0, high0, notes0 = style_rules("Gospel")
+                strength0, low0, high0, notes0, _ = style_rules("Gospel")
                 with gr.Accordion("Pianist's rules (trained models)", open=False):
                     gr.Markdown("What the decoder holds every trained model to. Harmony strength 0 lets you hear "
                                 "what the model itself learned; 1 masks every note outside the chord's tones "
@@ -295,7 +303,7 @@ def build(settings: StudioSettings) -> None:
         refresh.click(lambda: gr.update(choices=listed()), outputs=model, api_name=False)
         tab.select(lambda: gr.update(choices=listed()), outputs=model, api_name=False)  # runs made meanwhile
         model.input(follow_fn, inputs=[model, style], outputs=style, api_name=False)
-        style.change(style_rules, inputs=style, outputs=[harmony, low, high, notes], api_name=False)
+        style.change(style_rules, inputs=style, outputs=[harmony, low, high, notes, temperature], api_name=False)
         rules = [harmony, bass_rule, guide_rule, low, high, notes]
         button.click(generate_fn, inputs=[chart, style, model, bars, tempo, seed, meter, temperature, top_k,
                                            top_p, variations, key, primer, *rules],

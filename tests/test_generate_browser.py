@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -14,7 +15,11 @@ def test_generate_in_the_browser(studio_server, page, tmp_path):
     page.get_by_role("tab", name="Generate").click()
     chart = page.get_by_label("Chord chart")
     chart.fill("| Cmaj7 | Am7 D7 | Dm7 G7 | C6/9 |")
+    page.get_by_text("Sampling (trained models)").click()
+    temperature = page.get_by_label("number input for Temperature")
+    assert temperature.input_value() == "1.3"        # Gospel's, the style shown first
     page.get_by_label("Mehldau").check()
+    expect(temperature).to_have_value("1", timeout=30_000)   # picking a style sets its own
     page.get_by_role("button", name="Generate", exact=True).click()
     audio = page.locator("audio[src]").first
     audio.wait_for(state="attached", timeout=120_000)

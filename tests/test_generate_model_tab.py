@@ -93,3 +93,14 @@ def test_picking_a_style_adapter_sets_the_style_and_styles_set_their_rules():
     assert follow_model("checkpoints/gospel", "Gospel")["value"] == "Gospel"
     assert follow_model("rules", "Gospel") == {"__type__": "update"}
     assert style_rules("Gospel") != style_rules("Mehldau")
+    assert style_rules("Gospel")[4] > style_rules("Mehldau")[4]   # Gospel repeats itself at Mehldau's temperature
+
+
+def test_a_take_samples_at_its_styles_temperature_unless_told(checkpoint, studio_home):
+    from pipelines.generate import GenerateConfig, generate, style_defaults
+
+    for style, temperature in (("gospel", None), ("mehldau", None), ("mehldau", 0.7)):
+        result = generate(GenerateConfig(chords="| Dm7 G7 | Cmaj7 |", style=style, model=str(checkpoint),
+                                         temperature=temperature, render_audio=False, backend="torch"))
+        used = result.decoding["temperature"]
+        assert used == (style_defaults(style)["temperature"] if temperature is None else temperature)

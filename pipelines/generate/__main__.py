@@ -43,7 +43,8 @@ def _parser():
     parser.add_argument("--tempo", type=str, default=None, help="bpm, 20-300; default: drawn by the seed")
     parser.add_argument("--seed", type=str, default=None, help="whole number; each seed is another take")
     parser.add_argument("--meter", default=None, choices=list(METERS))
-    parser.add_argument("--temperature", type=str, default=None, help="0.05-5 (default 1.15)")
+    parser.add_argument("--temperature", type=str, default=None,
+                        help="0.05-5; default: the style's (gospel 1.3, mehldau 1.0, others 1.15)")
     parser.add_argument("--top-k", type=str, default=None, help="0 = off (default)")
     parser.add_argument("--top-p", type=str, default=None, help="(0, 1] (default 0.95)")
     parser.add_argument("--backend", default=None, choices=list(BACKENDS),

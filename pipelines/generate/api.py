@@ -30,15 +30,21 @@ BACKENDS = ("auto", "torch", "onnxruntime")
 # Mehldau, 0.5th-99.5th percentile 29-84 and 36-85), widened a little above for melody; at most
 # 8 notes an onset for Gospel's octave bass under a doubled right-hand voicing, 6 for Mehldau's
 # open ones; harmony strength below 1 leaves Mehldau more chromatic passing tones.
+# Trained models sample at the style's temperature, chosen on the held-out charts of
+# bench/bench_model_quality.py (shipped models at harmony strength 0, 24 charts x 2 seeds):
+# Gospel repeats itself below 1.3 (the Gospel adapter's two seeds shared 44 % of their notes at 1.0,
+# 33-38 % at 1.1-1.15, 21-24 % at 1.35, with 0.99-0.97 chord tones); Mehldau keeps its chord tones
+# only near 1.0 (the Mehldau adapter's 0.97 at 1.0, 0.95-0.96 from 1.1 up, its seeds sharing 21-27 %).
 STYLE_RULES = {
-    "gospel": {"register": (28, 92), "max_notes_per_onset": 8, "harmony_strength": 0.9},
-    "mehldau": {"register": (33, 93), "max_notes_per_onset": 6, "harmony_strength": 0.8},
+    "gospel": {"register": (28, 92), "max_notes_per_onset": 8, "harmony_strength": 0.9, "temperature": 1.3},
+    "mehldau": {"register": (33, 93), "max_notes_per_onset": 6, "harmony_strength": 0.8, "temperature": 1.0},
 }
-OTHER_STYLE_RULES = {"register": (21, 108), "max_notes_per_onset": 10, "harmony_strength": 0.8}
-# Trained models sample a little above their own distribution: at 1.0 two seeds of the shipped
-# default model shared 36 % of their notes on the held-out charts, at 1.15 32 %, with the same
-# chord tones at the style's harmony strength (bench/bench_model_quality.py).
-DEFAULT_TEMPERATURE = 1.15
+OTHER_STYLE_RULES = {"register": (21, 108), "max_notes_per_onset": 10, "harmony_strength": 0.8, "temperature": 1.15}
+
+
+def style_defaults(style: str) -> dict:
+    """A style's defaults of the trained models' rules and sampling temperature (STYLE_RULES)."""
+    return STYLE_RULES.get(style, OTHER_STYLE_RULES)
 
 
 @dataclass
@@ -52,7 +58,7 @@ class GenerateConfig:
     tempo_bpm: float | None = None   # None: drawn from the style's range by the seed
     seed: int = 1
     meter: str = "4/4"               # 4/4, 3/4, 5/4 or 7/4
-    temperature: float = DEFAULT_TEMPERATURE  # sampling controls of trained models; `rules` varies by seed
+    temperature: float | None = None  # sampling controls of trained models (None: the style's); `rules` varies by seed
     top_k: int = 0                   # 0 = off
     top_p: float = 0.95
     render_audio: bool = True
@@ -77,7 +83,7 @@ class GenerateConfig:
         """The decoder's Rules: these settings, the style's defaults where they are None."""
         from .model.constrain import Rules
 
-        style = STYLE_RULES.get(self.style, OTHER_STYLE_RULES)
+        style = style_defaults(self.style)
         low, high = style["register"]
         strength = style["harmony_strength"] if self.harmony_strength is None else float(self.harmony_strength)
         notes = style["max_notes_per_onset"] if self.max_notes_per_onset is None else int(self.max_notes_per_onset)
@@ -85,6 +91,10 @@ class GenerateConfig:
                                   high if self.register_high is None else int(self.register_high)),
                      bass_on_change=bool(self.bass_on_change), guide_tones=bool(self.guide_tones),
                      harmony_strength=strength, max_notes_per_onset=notes)
+
+    def sampling_temperature(self) -> float:
+        """The temperature trained models sample at: this one, or the style's default."""
+        return style_defaults(self.style)["temperature"] if self.temperature is None else float(self.temperature)
 
     def validate(self) -> None:
         if self.style not in STYLES and self.model in MODELS:
@@ -97,8 +107,8 @@ class GenerateConfig:
             raise StudioError(f"seed must be a whole number ≥ 0 (got {self.seed!r})")
         if self.meter not in METERS:
             raise StudioError(f"meter must be one of {', '.join(METERS)} (got {self.meter!r})")
-        if not 0.05 <= float(self.temperature) <= 5.0:
-            raise StudioError(f"temperature must be 0.05-5 (got {self.temperature:g})")
+        if not 0.05 <= self.sampling_temperature() <= 5.0:
+            raise StudioError(f"temperature must be 0.05-5 (got {self.sampling_temperature():g})")
         if not 0.0 < float(self.top_p) <= 1.0:
             raise StudioError(f"top-p must be in (0, 1] (got {self.top_p:g})")
         if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 0:

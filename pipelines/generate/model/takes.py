@@ -92,7 +92,7 @@ def _model_takes(chart: "Chart", cfg: "GenerateConfig", time_signature: tuple[in
     report(0.05, f"loading {cfg.model}")
     loaded = model_cache().get(cfg.model, cfg.base_model, cfg.device)
     request = Request(chart, cfg.style, tempo_bpm, time_signature, cfg.key, cfg.seed, cfg.variations,
-                      Sampling(float(cfg.temperature), int(cfg.top_k), float(cfg.top_p)), rules=cfg.rules())
+                      Sampling(cfg.sampling_temperature(), int(cfg.top_k), float(cfg.top_p)), rules=cfg.rules())
     if not (cfg.regenerate_from or cfg.primer_midi):
         check_fits(loaded, request)   # before any weights load or export: a chart too long is said at once
     request.backend = _backend(loaded, cfg.backend, cfg.device, report)
@@ -127,7 +127,7 @@ def _model_takes(chart: "Chart", cfg: "GenerateConfig", time_signature: tuple[in
     pieces = [_decode(loaded, words, whole_chart, time_signature, tempo_bpm) for words in played.takes]
     info = {"tokens": played.stats.generated_tokens, "tokens_per_s": round(played.stats.tokens_per_s, 1),
             "decode_s": round(played.stats.decode_s, 4), "forward_passes": played.stats.forward_passes,
-            "backend": backend, "engine": _engine(loaded, backend),
+            "backend": backend, "engine": _engine(loaded, backend), "temperature": request.sampling.temperature,
             "substitutions": played.substitutions, "checkpoint": str(loaded.path)}
     style = recorded_style(loaded.path, loaded.card, loaded.tokenizer.words)
     if style is not None and style != cfg.style:   # the header follows the Style control, and says so
@@ -218,13 +218,11 @@ def _words_to_piece(loaded: "LoadedModel", words: list[str], time_signature: tup
 
 def _add_corpus_evidence(loaded: "LoadedModel", out: ModelTakes) -> None:
     """Corpus metrics and novelty from the model's training data, when it can be found."""
-    from .corpus_profile import NoveltyIndex, load_profile
+    from .corpus_profile import load_evidence
 
     cached = loaded.corpus
     if cached is None:
-        profile = load_profile(loaded.path, str(loaded.card.get("dataset") or ""), loaded.space.vocab.decode)
-        index = NoveltyIndex(profile["bar_sequences"]) if profile else None
-        cached = (profile, index)
+        cached = load_evidence(loaded.path, str(loaded.card.get("dataset") or ""), loaded.space.vocab.decode)
         loaded.corpus = cached
     profile, index = cached
     if profile is None:
