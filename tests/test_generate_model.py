@@ -209,6 +209,10 @@ def test_a_shipped_profiles_novelty_index_is_kept_and_read_back_as_built(tmp_pat
         assert len(kept) == 1
     kept[0].write_bytes(b"PK damaged")
     assert load_evidence(tmp_path, "", None)[1].novelty(take) == built.novelty(take)
+    profile["bar_sequences"].append(bar_hashes(take))   # the corpus changes: its old index goes
+    (tmp_path / PROFILE_FILE).write_text(json.dumps(profile))
+    assert load_evidence(tmp_path, "", None)[1].novelty(take)["copied_4bar_share"] == 1.0
+    assert len(list((studio_home / ".cache" / "generate" / "novelty").glob("*.npz"))) == 1
     assert load_evidence(tmp_path / "nothing", "", None) == (None, None)
 
 

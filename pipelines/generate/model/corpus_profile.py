@@ -113,8 +113,9 @@ def load_evidence(checkpoint: Path, dataset: str, decode) -> tuple[dict[str, Any
         if source is None:
             return None, None
     stat = source.stat()
-    key = hashlib.blake2b(f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode(), digest_size=8)
-    cache = workspace_dir() / ".cache" / "generate" / "novelty" / f"{key.hexdigest()}.npz"
+    folder = workspace_dir() / ".cache" / "generate" / "novelty"
+    which = hashlib.blake2b(str(source.resolve()).encode(), digest_size=8).hexdigest()
+    cache = folder / f"{which}-{stat.st_size}-{stat.st_mtime_ns}.npz"
     try:
         with np.load(cache) as arrays:
             meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
@@ -132,6 +133,9 @@ def load_evidence(checkpoint: Path, dataset: str, decode) -> tuple[dict[str, Any
              meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))
     try:
         atomic_write_bytes(cache, buffer.getvalue())
+        for older in folder.glob(f"{which}-*.npz"):   # the same corpus file before it changed
+            if older != cache:
+                older.unlink(missing_ok=True)
     except OSError as exc:  # a read-only workspace: the next take builds it again
         log.warning("could not keep the novelty index: %s", exc)
     return meta, index
