@@ -112,23 +112,45 @@ def browser():
         chromium.close()
 
 
-def choose_files(page, elem_id: str, *paths: Path, shows: str, tries: int = 3) -> None:
-    """Pick files into the upload area ``#elem_id`` as a user does (click it, choose in the file chooser) until
-    the area names ``shows``. Gradio re-creates an area's hidden file input whenever the area's settings change
-    while the page settles; a pick that lands on the replaced input is dropped, and a user would pick again."""
+def choose_files(page, elem_id: str, *paths: Path, shows: str, reach=None, tries: int = 3) -> None:
+    """Pick files into the upload area ``#elem_id`` as a user does (click it, choose in the file chooser)
+    until the area names ``shows``. A pick can be lost: Gradio re-creates an area's hidden file input
+    whenever the area's settings change while the page settles, and now and then (about one full CI
+    run in three, never when the test runs alone) the area shows neither the file nor "Click to
+    Upload" for minutes. A user would reload and pick again, and so does this: ``reach()`` redoes the
+    steps that led to the area after a reload. The last failure says what the area shows, the page's
+    upload requests and its console errors."""
     from playwright.sync_api import expect
 
-    area = page.locator(f"#{elem_id}")
+    seen: list[str] = []
+
+    def note(kind):
+        def record(item):
+            request = getattr(item, "request", item)
+            if "/upload" in request.url:
+                seen.append(f"{kind} {request.method} {request.url.split('?')[0].rsplit('/', 1)[-1]}"
+                            + (f" {item.status}" if kind == "response" else ""))
+        return record
+
+    for kind in ("request", "response", "requestfailed"):
+        page.on(kind, note(kind))
     for attempt in range(tries):
+        if attempt and reach is not None:
+            page.reload()
+            reach()
+        area = page.locator(f"#{elem_id}")
         with page.expect_file_chooser(timeout=30_000) as chooser:
             area.get_by_text("Click to Upload").click()
         chooser.value.set_files([str(path) for path in paths])
         try:
-            expect(area).to_contain_text(shows, timeout=45_000)
+            expect(area).to_contain_text(shows, timeout=30_000)
             return
         except AssertionError:
-            if attempt == tries - 1:
-                raise
+            if attempt == tries - 1 or reach is None:
+                shown = area.inner_text(timeout=5_000) if area.count() else "(no such element)"
+                raise AssertionError(f"{shows!r} never appeared in #{elem_id} after {attempt + 1} picks; it shows "
+                                     f"{shown[:300]!r}; upload requests: {seen}; console errors: "
+                                     f"{getattr(page, 'console_errors', [])[-5:]}") from None
 
 
 @pytest.fixture

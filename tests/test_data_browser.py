@@ -23,11 +23,15 @@ def test_upload_a_zip_and_see_the_report(studio_server, page, tmp_path):
         zf.writestr("takes/broken.mid", b"MThd garbage")
         zf.writestr("takes/nested.zip", b"PK")
     page.goto(url)
-    page.get_by_role("tab", name="Data").click()
-    name = page.get_by_label("Dataset name")
-    name.fill("browser-set")
-    name.press("Enter")
-    choose_files(page, "data-upload", archive, shows="upload.zip")
+
+    def reach():
+        page.get_by_role("tab", name="Data").click()
+        name = page.get_by_label("Dataset name")
+        name.fill("browser-set")
+        name.press("Enter")
+
+    reach()
+    choose_files(page, "data-upload", archive, shows="upload.zip", reach=reach)
     page.get_by_role("button", name="Ingest", exact=True).click()
     page.get_by_text("3 kept, 2 skipped").first.wait_for(timeout=120_000)
     report = page.locator(".ingest-report").inner_text()

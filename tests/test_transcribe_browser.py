@@ -14,7 +14,8 @@ def test_ab_of_a_small_multitrack_midi_shows_the_table_and_stem_rows(studio_serv
     song = band_midi(tmp_path / "band.mid", bars=3)
     page.goto(url)
     page.get_by_role("tab", name="Transcribe A/B").click()
-    choose_files(page, "transcribe-input", song, shows="band.mid")
+    choose_files(page, "transcribe-input", song, shows="band.mid",
+                 reach=lambda: page.get_by_role("tab", name="Transcribe A/B").click())
     page.locator("#transcribe-run").click()
     table = page.locator("#transcribe-table")
     expect(table).to_contain_text("all pitched", timeout=180_000)
