@@ -145,7 +145,8 @@ def run_generate(chart: str, style: str, model: str, bars, tempo, seed, meter: s
                  low=None, high=None, notes=None, progress: gr.Progress = gr.Progress()):
     """Handler (and the named `generate` endpoint): piano roll, audio, MIDI, metrics, summary of take 1,
     then the variations table (inputs after ``meter`` are optional, so older callers keep working;
-    the rules' inputs left out take the style's defaults)."""
+    called from Python, the rules' inputs and the temperature left out take the style's defaults;
+    gradio_client fills them with the page's first values, Gospel's)."""
     cfg = GenerateConfig(
         chords=chart, style=STYLE_LABELS.get(style, style), model=model or "rules",
         bars=_whole(bars, "bars"), tempo_bpm=_number(tempo, "tempo"), seed=_seed(seed),
