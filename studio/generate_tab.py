@@ -145,8 +145,7 @@ def run_generate(chart: str, style: str, model: str, bars, tempo, seed, meter: s
                  low=None, high=None, notes=None, progress: gr.Progress = gr.Progress()):
     """Handler (and the named `generate` endpoint): piano roll, audio, MIDI, metrics, summary of take 1,
     then the variations table (inputs after ``meter`` are optional, so older callers keep working;
-    called from Python, the rules' inputs and the temperature left out take the style's defaults;
-    gradio_client fills them with the page's first values, Gospel's)."""
+    the rules' inputs and the temperature left out, or None, take the style's defaults)."""
     cfg = GenerateConfig(
         chords=chart, style=STYLE_LABELS.get(style, style), model=model or "rules",
         bars=_whole(bars, "bars"), tempo_bpm=_number(tempo, "tempo"), seed=_seed(seed),
@@ -308,7 +307,20 @@ def build(settings: StudioSettings) -> None:
         rules = [harmony, bass_rule, guide_rule, low, high, notes]
         button.click(generate_fn, inputs=[chart, style, model, bars, tempo, seed, meter, temperature, top_k,
                                            top_p, variations, key, primer, *rules],
-                     outputs=outputs, api_name="generate")
+                     outputs=outputs, api_visibility="private")
         regen.click(regenerate_fn, inputs=[current, bar_range, model, style, meter, tempo, seed, temperature,
-                                            top_k, top_p, *rules], outputs=outputs, api_name="regenerate")
+                                            top_k, top_p, *rules], outputs=outputs, api_visibility="private")
+        # the named endpoints: the same handlers, but the settings a style sets come from hidden inputs
+        # without a value, so a gradio_client call that leaves them out gets its style's, not Gospel's
+        # (the client fills a left-out input with its component's first value)
+        unset = {c: gr.Number(value=None, visible=False, label=c.label) for c in (temperature, harmony, low, high,
+                                                                                    notes)}
+        api_rules = [unset[harmony], bass_rule, guide_rule, unset[low], unset[high], unset[notes]]
+        api_call = gr.Button(visible=False)
+        api_call.click(generate_fn, inputs=[chart, style, model, bars, tempo, seed, meter, unset[temperature],
+                                            top_k, top_p, variations, key, primer, *api_rules],
+                       outputs=outputs, api_name="generate")
+        api_call.click(regenerate_fn, inputs=[current, bar_range, model, style, meter, tempo, seed,
+                                              unset[temperature], top_k, top_p, *api_rules],
+                       outputs=outputs, api_name="regenerate")
         pick.input(show_take, inputs=[pick, takes], outputs=[roll, audio, midi, metrics, current], api_name=False)

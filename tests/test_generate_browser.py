@@ -106,3 +106,24 @@ def test_a_run_started_after_the_app_is_played_through_the_api(studio_server, tm
                                              1, "4/4", api_name="/generate")
     summary = out[4]
     assert summary["bars"] == 4 and summary["model"] == f"runs/{run_id}/best"
+
+
+def test_an_endpoint_call_that_leaves_out_the_style_settings_gets_its_styles(studio_server):
+    """The page's controls start at Gospel's; a gradio_client call for Mehldau that names none of them
+    still plays at Mehldau's temperature and rules."""
+    from gradio_client import Client
+
+    from pipelines.generate import style_defaults
+
+    url, _ = studio_server
+    client = Client(url, verbose=False)
+    api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    for endpoint in ("/generate", "/regenerate"):
+        params = {p["parameter_name"]: p for p in api[endpoint]["parameters"]}
+        assert all(params[name]["parameter_default"] is None for name in ("temperature", "harmony", "low", "high",
+                                                                          "notes")), endpoint
+    summary = client.predict("| Dm7 G7 | Cmaj7 |", "Mehldau", "checkpoints/mehldau", 2, 96, 1, "4/4",
+                             api_name="/generate")[4]
+    mehldau = style_defaults("mehldau")
+    assert summary["decoding"]["temperature"] == mehldau["temperature"] != style_defaults("gospel")["temperature"]
+    assert summary["metrics"]["max_notes_per_onset"] <= mehldau["max_notes_per_onset"]
