@@ -406,14 +406,23 @@ def test_sampling_draws_from_the_tempered_truncated_softmax(temperature, top_k, 
 
 
 def test_warm_up_prepares_the_decoder_once_and_never_raises(tiny, studio_home):
+    import json
+    import shutil
     import threading
 
+    from pipelines.generate.model.corpus_profile import PROFILE_FILE
     from pipelines.generate.model.loading import models_in_use
     from pipelines.generate.model.takes import warm_up
 
     ready = warm_up(str(tiny))
     assert ready["backend"] in ("torch", "onnxruntime")
     assert list((studio_home / ".cache" / "onnx").glob("*/decision.json"))
+    shipped = studio_home / "shipped"   # a model with its corpus profile: the novelty index is kept too
+    shutil.copytree(tiny, shipped)
+    (shipped / PROFILE_FILE).write_text(json.dumps({"sequences": 1, "styles": {}, "metrics": {},
+                                                    "bar_sequences": [[5, 6, 7, 8, 9]]}))
+    assert "error" not in warm_up(str(shipped))
+    assert len(list((studio_home / ".cache" / "generate" / "novelty").glob("*.npz"))) == 1
     assert "error" in warm_up(str(studio_home / "no-such-model"))
     heard: list[str] = []   # a take asked for while another holds the models waits, and says so
     with models_in_use():

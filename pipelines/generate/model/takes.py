@@ -77,7 +77,9 @@ def warm_up(model: str = "default") -> dict[str, Any]:
     try:
         with models_in_use():
             loaded = model_cache().get(model)
-            return {"model": model, "backend": _backend(loaded, "auto", "cpu", lambda f, m: log.info(m))}
+            backend = _backend(loaded, "auto", "cpu", lambda f, m: log.info(m))
+            _corpus_evidence(loaded)   # the novelty index, kept as arrays for the next process too
+            return {"model": model, "backend": backend}
     except Exception as exc:  # a missing or broken model shows itself when it is picked, not here
         log.warning("warming up %s failed: %s", model, exc)
         return {"model": model, "error": str(exc)}
@@ -216,15 +218,18 @@ def _words_to_piece(loaded: "LoadedModel", words: list[str], time_signature: tup
     return piece
 
 
-def _add_corpus_evidence(loaded: "LoadedModel", out: ModelTakes) -> None:
-    """Corpus metrics and novelty from the model's training data, when it can be found."""
+def _corpus_evidence(loaded: "LoadedModel") -> tuple:
+    """(profile, novelty index) of the model's training corpus, read once per loaded model."""
     from .corpus_profile import load_evidence
 
-    cached = loaded.corpus
-    if cached is None:
-        cached = load_evidence(loaded.path, str(loaded.card.get("dataset") or ""), loaded.space.vocab.decode)
-        loaded.corpus = cached
-    profile, index = cached
+    if loaded.corpus is None:
+        loaded.corpus = load_evidence(loaded.path, str(loaded.card.get("dataset") or ""), loaded.space.vocab.decode)
+    return loaded.corpus
+
+
+def _add_corpus_evidence(loaded: "LoadedModel", out: ModelTakes) -> None:
+    """Corpus metrics and novelty from the model's training data, when it can be found."""
+    profile, index = _corpus_evidence(loaded)
     if profile is None:
         out.info["corpus"] = "the training dataset of this checkpoint is not on this machine"
         return
