@@ -328,10 +328,9 @@ def _bench_table(name: str, report: dict, figures: dict) -> str:
              else "the charts of its own style")
     told = report.get("temperature")
     if told in (None, "the style's"):
-        from pipelines.generate.api import STYLE_RULES
+        from pipelines.generate.api import temperatures_text
 
-        temperature = "each style's temperature (" + ", ".join(
-            f"{style.capitalize()} {float(rules['temperature'])}" for style, rules in STYLE_RULES.items()) + ")"
+        temperature = f"each style's temperature ({temperatures_text()})"
     else:
         temperature = f"temperature {told}"
     lines = [BENCH_HEADING, "",

@@ -8,7 +8,7 @@ from typing import Callable
 import gradio as gr
 
 from pipelines.common import StudioError
-from pipelines.generate import (GenerateConfig, METERS, style_defaults, example_charts,
+from pipelines.generate import (GenerateConfig, METERS, style_defaults, temperatures_text, example_charts,
                                 generate, list_models, model_style)
 from pipelines.music import METRIC_LABELS, TOKEN_ROOTS, piano_roll_figure, read_midi
 
@@ -255,7 +255,7 @@ def build(settings: StudioSettings) -> None:
                 with gr.Accordion("Sampling (trained models)", open=False):
                     temperature = gr.Slider(label="Temperature", minimum=0.05, maximum=5.0, step=0.05,
                                             value=style_rules("Gospel")[4],
-                                            info="picking a style sets its own (Gospel 1.3, Mehldau 1.0)")
+                                            info=f"picking a style sets its own ({temperatures_text()})")
                     top_k = gr.Number(label="Top-k (0 = off)", value=0, precision=0, minimum=0, maximum=100_000)
                     top_p = gr.Slider(label="Top-p", minimum=0.01, maximum=1.0, step=0.01, value=0.95)
                 strength0, low0, high0, notes0, _ = style_rules("Gospel")

@@ -26,6 +26,6 @@ def test_bench_figures_go_into_each_measured_models_card_and_readme(tmp_path):
     assert card["bench"]["settings"]["0"]["shared_notes"] == 0.2 and "unrelated" not in card["bench"]["settings"]["0"]
     readme = (models / "default" / "README.md").read_text()
     assert readme.startswith("# default\n\nWhat it learned.") and "old figures" not in readme
-    assert readme.count(BENCH_HEADING) == 1 and "Gospel 1.3, Mehldau 1.0" in readme
+    assert readme.count(BENCH_HEADING) == 1 and "gospel 1.3, mehldau 1.0" in readme
     assert "| shared_notes | <= 0.35 | 0.3 | 0.2 |" in readme
     assert (models / "mehldau" / "README.md").read_text().endswith("old figures\n")

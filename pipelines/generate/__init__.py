@@ -12,7 +12,7 @@ from ..common.lazy_exports import lazy_exports
 _EXPORTS = {
     "BACKENDS": ".api", "GenerateConfig": ".api", "GenerateResult": ".api", "METERS": ".api",
     "OTHER_STYLE_RULES": ".api", "STYLES": ".api", "STYLE_RULES": ".api", "Take": ".api", "generate": ".api",
-    "style_defaults": ".api",
+    "style_defaults": ".api", "temperatures_text": ".api",
     "PROGRESSIONS": ".corpus", "bootstrap_dataset": ".corpus", "write_corpus": ".corpus",
     "example_charts": ".examples",
     "list_models": ".model.loading", "model_style": ".model.loading",

@@ -27,7 +27,7 @@ def _number(text: str) -> float:
 
 
 def _parser():
-    from .api import BACKENDS, METERS, STYLES
+    from .api import BACKENDS, METERS, STYLES, temperatures_text
 
     parser = ArgumentParser(prog="python -m pipelines.generate",
                             description="Chord chart -> piano MIDI (and WAV) in a style; prints a JSON summary.")
@@ -44,7 +44,7 @@ def _parser():
     parser.add_argument("--seed", type=str, default=None, help="whole number; each seed is another take")
     parser.add_argument("--meter", default=None, choices=list(METERS))
     parser.add_argument("--temperature", type=str, default=None,
-                        help="0.05-5; default: the style's (gospel 1.3, mehldau 1.0, others 1.15)")
+                        help=f"0.05-5; default: the style's ({temperatures_text()})")
     parser.add_argument("--top-k", type=str, default=None, help="0 = off (default)")
     parser.add_argument("--top-p", type=str, default=None, help="(0, 1] (default 0.95)")
     parser.add_argument("--backend", default=None, choices=list(BACKENDS),

@@ -47,6 +47,12 @@ def style_defaults(style: str) -> dict:
     return STYLE_RULES.get(style, OTHER_STYLE_RULES)
 
 
+def temperatures_text() -> str:
+    """The styles' default temperatures in words: 'gospel 1.3, mehldau 1.0, others 1.15'."""
+    return ", ".join([f"{style} {float(rules['temperature'])}" for style, rules in STYLE_RULES.items()]
+                     + [f"others {float(OTHER_STYLE_RULES['temperature'])}"])
+
+
 @dataclass
 class GenerateConfig:
     """What to generate. ``bars`` None = the chart's own length (a longer request loops the chart)."""
